@@ -1,0 +1,23 @@
+"""The `cablecare` command. Each group lives in its own module of this package."""
+
+from __future__ import annotations
+
+import typer
+
+from cablecare.cli import dev, directory, disclosure, sla, worker_cmd
+
+app = typer.Typer(
+    name="cablecare",
+    help="Cable-TV service commitments as durable Temporal workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(sla.app, name="sla")
+app.add_typer(directory.app, name="directory")
+app.command("disclosure")(disclosure.disclosure)
+app.command("dev")(dev.dev)
+app.command("worker")(worker_cmd.worker)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,169 @@
+"""The SLA policy: every number of RULES.md as versioned data (STYLE.md, "rules live in data").
+
+Loaded from a TOML file in the repository (`policy/sla-policy.toml`). Each case snapshots the
+policy it started with, so a later policy change never alters a running case.
+Pure pydantic, no I/O beyond `load_policy`, so workflow code may import the model.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cablecare.domain import AccountabilitySeverity, Company, Kind, Setting, Severity
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeLimit(_Strict):
+    """One time limit (R4.3, R4.4). Exactly one of `hours` (plain elapsed hours, 24/7) or
+    `working_days` (ends 24:00 local time of the Nth working day after the start day)."""
+
+    kind: Kind
+    severity: Severity | None = None  # None: any severity
+    setting: Setting | None = None  # None: urban and rural alike
+    hours: int | None = Field(default=None, gt=0)
+    working_days: int | None = Field(default=None, gt=0)
+    rule: str = Field(description="Rule ID that sets this limit, e.g. R4.3")
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> TimeLimit:
+        if (self.hours is None) == (self.working_days is None):
+            raise ValueError("give exactly one of 'hours' or 'working_days'")
+        return self
+
+    @property
+    def label(self) -> str:
+        if self.hours is not None:
+            return f"{self.hours} h {self.kind.value} deadline"
+        return f"{self.working_days} working-day {self.kind.value} deadline"
+
+
+class Material(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    name_zh: str
+    name_en: str
+
+
+class FeeItem(_Strict):
+    """R1.1 / R9.8: fee items are public; hardship households pay the reduced tariff."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    unit_zh: str
+    unit_en: str
+    amount_yuan: float = Field(ge=0)
+    hardship_amount_yuan: float | None = Field(default=None, ge=0)
+
+
+class AccountabilityOutcome(_Strict):
+    """R6.5: what each severity leads to."""
+
+    severity: AccountabilitySeverity
+    outcome_zh: str
+    outcome_en: str
+
+
+class AccountabilityPolicy(_Strict):
+    statement_working_days: int = Field(default=3, gt=0)  # R6.8
+    lookback_days: int = Field(default=365, gt=0)  # R6.6 "within one year"
+    aggravating_violation_count: int = Field(default=2, gt=0)  # R6.6 "two or more"
+    outcomes: list[AccountabilityOutcome]
+
+    @model_validator(mode="after")
+    def _every_severity(self) -> AccountabilityPolicy:
+        missing = set(AccountabilitySeverity) - {o.severity for o in self.outcomes}
+        if missing:
+            raise ValueError(f"no outcome for severity {sorted(missing)}")
+        return self
+
+    def outcome_for(self, severity: AccountabilitySeverity) -> AccountabilityOutcome:
+        return next(o for o in self.outcomes if o.severity == severity)
+
+
+class Contacts(_Strict):
+    hotline: str
+    supervision_phone: str
+    company_name_zh: str
+    company_name_en: str
+
+
+class SlaPolicy(_Strict):
+    version: str = Field(min_length=1)
+    timezone: str = "Asia/Shanghai"
+    contacts: Contacts
+    warning_fraction: float = Field(default=0.75, gt=0, lt=1)  # R7.3
+    acknowledge_hours: int = Field(default=4, gt=0)  # R9.2
+    callback_hours: int = Field(default=72, gt=0)  # R5.1, R9.6
+    callback_kinds: list[Kind]  # R5.1, R9.6: repairs, complaints, installations
+    urgent_kinds_major: list[Kind] = Field(default_factory=lambda: [Kind.FAULT, Kind.COMPLAINT])
+    time_limits: list[TimeLimit]
+    materials: dict[Kind, list[Material]] = Field(default_factory=dict)  # R2.5
+    staffing_norms: dict[Company, int]  # R3.1 households per maintenance person
+    maintenance_notice_hours: int = Field(default=24, gt=0)  # R9.5
+    fee_reminder_offsets_days: list[int] = Field(default_factory=lambda: [15, 3])  # R9.5
+    fees: list[FeeItem] = Field(default_factory=list)
+    accountability: AccountabilityPolicy
+
+    @model_validator(mode="after")
+    def _every_kind_has_a_limit(self) -> SlaPolicy:
+        for kind in Kind:
+            for severity in Severity:
+                for setting in Setting:
+                    self.time_limit(kind, severity, setting)  # raises when a case is uncovered
+        if set(self.staffing_norms) != set(Company):
+            raise ValueError("staffing_norms needs a number for 'city' and 'county'")
+        return self
+
+    def time_limit(self, kind: Kind, severity: Severity, setting: Setting) -> TimeLimit:
+        """The most specific limit for this case (a rule naming severity/setting wins)."""
+        matches = [
+            lim
+            for lim in self.time_limits
+            if lim.kind == kind
+            and lim.severity in (None, severity)
+            and lim.setting in (None, setting)
+        ]
+        if not matches:
+            raise ValueError(
+                f"time_limits: no limit for kind={kind.value} severity={severity.value} "
+                f"setting={setting.value}"
+            )
+        return max(matches, key=lambda lim: (lim.severity is not None) + (lim.setting is not None))
+
+    def required_materials(self, kind: Kind) -> list[Material]:
+        return list(self.materials.get(kind, []))
+
+    def missing_materials(self, kind: Kind, provided: list[str] | set[str]) -> list[str]:
+        """R2.5: the complete list of missing items, in the policy's order, in one answer."""
+        have = set(provided)
+        return [m.code for m in self.required_materials(kind) if m.code not in have]
+
+    def needs_callback(self, kind: Kind) -> bool:
+        return kind in self.callback_kinds
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the wrong field."""
+
+
+def load_policy(path: Path) -> SlaPolicy:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PolicyError(f"policy file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from exc
+    try:
+        return SlaPolicy.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise PolicyError(f"policy file {path} refused: {problems}") from exc

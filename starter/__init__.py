@@ -1,0 +1,1 @@
+"""Starters: how other systems (and our CLI) start and drive workflows."""

@@ -1,0 +1,1 @@
+"""The worker: every workflow and activity of the product on task queue `cable-service`."""

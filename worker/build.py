@@ -1,0 +1,32 @@
+"""Build a configured Worker. Used by `cablecare worker`, `cablecare dev` and the tests."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pydantic
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from cablecare.settings import Settings
+from worker.registry import activity_callables, workflow_classes
+
+
+def build_worker(
+    client: Client, settings: Settings, *, task_queue: str | None = None, **overrides: Any
+) -> Worker:
+    options: dict[str, Any] = {
+        "task_queue": task_queue or settings.task_queue,
+        "workflows": workflow_classes(),
+        "activities": activity_callables(settings),
+        # Database activities are synchronous (SQLModel): they run in this thread pool.
+        "activity_executor": ThreadPoolExecutor(max_workers=16),
+        # TEMPORAL_NOTES.md: a payload that fails pydantic validation must fail the
+        # workflow with the field list, not retry the workflow task forever.
+        "workflow_failure_exception_types": [pydantic.ValidationError],
+        "graceful_shutdown_timeout": timedelta(seconds=30),
+    }
+    options.update(overrides)
+    return Worker(client, **options)
