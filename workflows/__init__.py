@@ -1,0 +1,1 @@
+"""Workflows: durable, deterministic case logic. No I/O here: activities do that."""

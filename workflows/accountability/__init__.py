@@ -1,0 +1,1 @@
+"""AccountabilityCase: R6, the staff member is heard before any decision."""
