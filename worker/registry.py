@@ -1,7 +1,7 @@
 """What the worker runs: every workflow class and every activity, with dependencies injected.
 
-Add a new workflow or activity class here and both `cablecare worker`, `cablecare dev` and the
-tests pick it up.
+Add a new workflow or activity class here and `cablecare worker`, `cablecare dev` and the tests
+all pick it up. Each activities class lists its own activity methods in `.activities()`.
 """
 
 from __future__ import annotations
@@ -9,15 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from activities.accountability_activities import AccountabilityActivities
+from activities.case_activities import CaseActivities
 from activities.db import SessionFactory
+from activities.notifications import NotificationSender, OutboxSender
 from cablecare.settings import Settings
+from workflows.accountability.workflow import AccountabilityCase
+from workflows.service_request.workflow import ServiceRequest
 
 
 def workflow_classes() -> list[type]:
-    return []
+    return [ServiceRequest, AccountabilityCase]
 
 
-def activity_callables(settings: Settings) -> Sequence[Callable[..., Any]]:
+def activity_callables(
+    settings: Settings, *, sender: NotificationSender | None = None
+) -> Sequence[Callable[..., Any]]:
     sessions = SessionFactory(settings.database_url)
-    _ = sessions
-    return []
+    sender = sender or OutboxSender(sessions)
+    return [
+        *CaseActivities(sessions, sender, settings).activities(),
+        *AccountabilityActivities(sessions, sender, settings).activities(),
+    ]
