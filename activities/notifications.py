@@ -1,0 +1,107 @@
+"""Notifications: one pluggable interface for SMS, phone tasks, TV captions and staff messages.
+
+The default sender writes an outbox row (unique business key, so a retried activity never
+sends twice) and a log line without personal data. A real SMS gateway implements
+`NotificationSender` and is passed to the worker registry.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+import structlog
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from temporalio import activity
+
+from activities.db import SessionFactory
+from activities.notification_tables import OutboxMessage
+from activities.templates import render
+
+log = structlog.get_logger(__name__)
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    PHONE_TASK = "phone_task"
+    TV_CAPTION = "tv_caption"
+    STAFF = "staff"  # staff work app / SMS to an employee
+
+
+class RecipientKind(StrEnum):
+    SUBSCRIBER = "subscriber"
+    STAFF = "staff"
+    AREA = "area"  # a TV caption goes to every set-top box of an area
+
+
+class Notification(BaseModel):
+    key: str = Field(max_length=300, description="business key: same key, sent once")
+    channel: Channel
+    recipient_kind: RecipientKind
+    recipient_id: str
+    template: str
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class SendNotificationsInput(BaseModel):
+    notifications: list[Notification]
+
+
+class NotificationSender(Protocol):
+    def send(self, notification: Notification) -> bool:
+        """Send once; return False when this key was already sent."""
+        ...
+
+
+class OutboxSender:
+    """Default sender: an outbox row per key, plus a log line (ids only)."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+
+    def send(self, notification: Notification) -> bool:
+        with self.sessions() as session:
+            exists = session.exec(
+                select(OutboxMessage.id).where(OutboxMessage.key == notification.key)
+            ).first()
+            if exists is not None:
+                return False
+            session.add(
+                OutboxMessage(
+                    key=notification.key,
+                    channel=notification.channel.value,
+                    recipient_kind=notification.recipient_kind.value,
+                    recipient_id=notification.recipient_id,
+                    template=notification.template,
+                    params=notification.params,
+                    body=render(notification.template, notification.params),
+                    created_at=datetime.now(UTC),
+                )
+            )
+            try:
+                session.commit()
+            except IntegrityError:  # a concurrent retry got there first
+                session.rollback()
+                return False
+        log.info(
+            "notification.queued",
+            key=notification.key,
+            channel=notification.channel.value,
+            recipient_kind=notification.recipient_kind.value,
+            recipient_id=notification.recipient_id,
+            template=notification.template,
+        )
+        return True
+
+
+class NotificationActivities:
+    def __init__(self, sender: NotificationSender) -> None:
+        self.sender = sender
+
+    @activity.defn(name="send_notifications")
+    def send_notifications(self, data: SendNotificationsInput) -> int:
+        """Send each notification once (keyed); returns how many were new."""
+        return sum(1 for n in data.notifications if self.sender.send(n))

@@ -1,0 +1,78 @@
+"""Message templates. Chinese first: the operator's customers and staff read Chinese.
+
+Templates carry case numbers, times and codes, never other people's personal data.
+"""
+
+from __future__ import annotations
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    # To customers (SMS)
+    "case_received": {
+        "zh": "【{company}】您的{kind_zh}申请已受理，单号{request_id}，我们将于{due_at}前办结。服务热线{hotline}。",
+        "en": "[{company}] Your {kind} request {request_id} is accepted; due by {due_at}. Hotline {hotline}.",
+    },
+    "materials_missing": {
+        "zh": "【{company}】您的{kind_zh}申请（单号{request_id}）还需补齐以下材料：{items}。材料齐全后开始计时。",
+        "en": "[{company}] Request {request_id} still needs: {items}. The clock starts once complete.",
+    },
+    "complaint_acknowledged": {
+        "zh": "【{company}】您的投诉（单号{request_id}）已收到，我们将于{due_at}前答复。",
+        "en": "[{company}] Your complaint {request_id} is acknowledged; answer due by {due_at}.",
+    },
+    "visit_scheduled": {
+        "zh": "【{company}】维修人员（工号{technician_id}）将于{window_start}至{window_end}上门，上门时出示工作证。",
+        "en": "[{company}] Technician {technician_id} visits between {window_start} and {window_end}.",
+    },
+    "case_resolved": {
+        "zh": "【{company}】您的单号{request_id}已办结，我们将在72小时内回访。如有问题请拨打{hotline}。",
+        "en": "[{company}] Request {request_id} is resolved; we will call you back within 72 h.",
+    },
+    # To staff (work app / SMS)
+    "staff_warning": {
+        "zh": "预警：单号{request_id}（{limit}）将于{due_at}到期，请尽快处理。",
+        "en": "Warning: {request_id} ({limit}) is due at {due_at}.",
+    },
+    "staff_escalation": {
+        "zh": "升级：单号{request_id} {reason}（规则{rule}），请督办。",
+        "en": "Escalation: {request_id} {reason} (rule {rule}).",
+    },
+    "staff_assigned": {
+        "zh": "派单：单号{request_id}（{kind_zh}）已派给您，时限{due_at}。",
+        "en": "Assigned: {request_id} ({kind}) is yours, due {due_at}.",
+    },
+    "leadership_report": {
+        "zh": "报告：单号{request_id}为{reason}，请领导关注。",
+        "en": "Report: {request_id} is {reason}; leadership attention requested.",
+    },
+    "unreachable_report": {
+        "zh": "单号{request_id}：用户{reason_zh}，维修人员已提交书面报告，视为按时办结。",
+        "en": "{request_id}: customer {reason}; written report filed, deemed completed on time.",
+    },
+    "accountability_opened": {
+        "zh": "问责：案件{case_id}（规则{rule}）已立案，请于{due_at}前提交书面说明。",
+        "en": "Accountability case {case_id} (rule {rule}) opened; statement due {due_at}.",
+    },
+    "accountability_decided": {
+        "zh": "问责：案件{case_id}已作出处理决定：{outcome}。",
+        "en": "Accountability case {case_id} decided: {outcome}.",
+    },
+}
+
+KIND_ZH = {
+    "fault": "故障报修",
+    "installation": "新装开通",
+    "restoration": "复通",
+    "complaint": "投诉",
+    "consultation": "咨询",
+}
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(template: str, params: dict[str, str], lang: str = "zh") -> str:
+    """Fill a template; an unknown placeholder stays visible instead of failing the send."""
+    text = TEMPLATES[template][lang]
+    return text.format_map(_Missing(params))
