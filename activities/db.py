@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 
@@ -47,3 +52,45 @@ class SessionFactory:
     def __call__(self) -> Iterator[Session]:
         with Session(self.engine) as session:
             yield session
+
+
+# One upgrade at a time per process; PostgreSQL serialises processes with an advisory lock.
+_UPGRADE_LOCK = threading.Lock()
+_PG_MIGRATION_LOCK_KEY = 7_336_335  # arbitrary, fixed: the same for every cablecare process
+_SQLITE_RETRIES = 5
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """The Alembic configuration of the repository's `migrations/` folder, built in code."""
+    from cablecare import REPO_ROOT
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser escaping
+    return cfg
+
+
+def init_db(url: str) -> None:
+    """Bring the schema at `url` to Alembic head. Idempotent; safe to call from several
+    processes at once (PostgreSQL: advisory lock; SQLite: retried when another process is
+    creating the same tables at the same moment)."""
+    engine = get_engine(url)
+    cfg = alembic_config(url)
+    with _UPGRADE_LOCK:
+        for attempt in range(_SQLITE_RETRIES):
+            try:
+                with engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK_KEY}
+                        )
+                    cfg.attributes["connection"] = connection
+                    command.upgrade(cfg, "head")
+                return
+            except DBAPIError:
+                if engine.dialect.name != "sqlite" or attempt == _SQLITE_RETRIES - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+            finally:
+                cfg.attributes.pop("connection", None)
