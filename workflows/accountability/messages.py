@@ -42,7 +42,7 @@ class AccountabilityState(StrEnum):
 
 
 class AccountabilityCaseInput(Message):
-    case_id: Id
+    case_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,100}$")  # e.g. <request_id>-breach-1
     staff_id: Id  # the responsible staff member (R6.1)
     lead_id: Id | None = None  # the responsible lead (R6.1), e.g. the area supervisor
     request_id: Id | None = None  # the service request whose breach opened it, if any
