@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-log = structlog.get_logger()
-
 
 class CalendarError(ValueError):
     """A calendar that cannot be used; the message names the file and the wrong field."""
@@ -143,7 +141,9 @@ class BusinessCalendar:
         if year in self._warned_years:
             return
         self._warned_years.add(year)
-        log.warning(
+        # Looked up per call (rarely: once a year) so that a logging configuration made after
+        # import, or structlog.testing.capture_logs, applies.
+        structlog.get_logger().warning(
             "calendar_year_unknown",
             year=year,
             fallback="monday-friday",

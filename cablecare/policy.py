@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cablecare.domain import AccountabilitySeverity, Company, Kind, Setting, Severity
 
@@ -110,6 +111,18 @@ class SlaPolicy(_Strict):
     fees: list[FeeItem] = Field(default_factory=list)
     accountability: AccountabilityPolicy
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        # R4.4: "24:00 local time" needs a real zone; refuse a typo at load, not at case start.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r} (an IANA name, e.g. Asia/Shanghai)"
+            ) from None
+        return value
+
     @model_validator(mode="after")
     def _every_kind_has_a_limit(self) -> SlaPolicy:
         for kind in Kind:
@@ -121,7 +134,11 @@ class SlaPolicy(_Strict):
         return self
 
     def time_limit(self, kind: Kind, severity: Severity, setting: Setting) -> TimeLimit:
-        """The most specific limit for this case (a rule naming severity/setting wins)."""
+        """The most specific limit for this case (a rule naming severity/setting wins).
+
+        Two equally specific matches are ambiguous and refused (the validator checks every case
+        at load time, so a loaded policy never raises here).
+        """
         matches = [
             lim
             for lim in self.time_limits
@@ -134,7 +151,19 @@ class SlaPolicy(_Strict):
                 f"time_limits: no limit for kind={kind.value} severity={severity.value} "
                 f"setting={setting.value}"
             )
-        return max(matches, key=lambda lim: (lim.severity is not None) + (lim.setting is not None))
+
+        def specificity(lim: TimeLimit) -> int:
+            return (lim.severity is not None) + (lim.setting is not None)
+
+        best = max(specificity(lim) for lim in matches)
+        winners = [lim for lim in matches if specificity(lim) == best]
+        if len(winners) > 1:
+            # Two equally specific entries would let the file's order decide silently.
+            raise ValueError(
+                f"time_limits: {len(winners)} equally specific limits for kind={kind.value} "
+                f"severity={severity.value} setting={setting.value}; make one more specific"
+            )
+        return winners[0]
 
     def required_materials(self, kind: Kind) -> list[Material]:
         return list(self.materials.get(kind, []))
