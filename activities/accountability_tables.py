@@ -1,0 +1,46 @@
+"""The accountability record (R6): one row per case, so supervisors and the monthly reports
+read outcomes and repeat violations (R6.6) without asking Temporal.
+
+Keyed on `case_id`; every activity upserts it, so a retried activity never adds a second row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlmodel import Field, SQLModel
+
+# Timestamps are written in UTC: PostgreSQL keeps the offset, SQLite drops it, and the
+# lookback comparison of R6.6 must mean the same instant on both.
+AWARE = DateTime(timezone=True)
+
+
+class AccountabilityRecord(SQLModel, table=True):
+    __tablename__ = "accountability_record"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    workflow_id: str = Field(max_length=100)
+    staff_id: str = Field(max_length=64, index=True)  # R6.6 repeat violations are per person
+    lead_id: str | None = Field(default=None, max_length=64)
+    request_id: str | None = Field(default=None, max_length=64, index=True)
+    area_id: str | None = Field(default=None, max_length=64)
+    rule: str = Field(max_length=16)
+    violation: str
+    opened_at: datetime = Field(sa_type=AWARE, index=True)
+    statement_due_at: datetime | None = Field(default=None, sa_type=AWARE)
+    statement: str | None = None
+    statement_at: datetime | None = Field(default=None, sa_type=AWARE)
+    statement_missed: bool = False  # R6.8
+    prior_violations: int = 0  # R6.6, counted when the case opened
+    decided_at: datetime | None = Field(default=None, sa_type=AWARE)
+    supervisor_id: str | None = Field(default=None, max_length=64)
+    requested_severity: str | None = Field(default=None, max_length=16)
+    final_severity: str | None = Field(
+        default=None, max_length=16
+    )  # None once decided: no sanction
+    outcome: str | None = None  # R6.5 outcome text (Chinese, as the policy states it)
+    outcome_en: str | None = None
+    note: str | None = None
+    aggravating: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mitigating: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,52 @@
+"""Arguments and results of the accountability activities (internal, not part of CONTRACT.md).
+
+Pure pydantic: the workflow imports it through the sandbox, the activities import it directly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cablecare.policy import AccountabilityOutcome
+from workflows.accountability.messages import AccountabilityCaseInput, Decision
+from workflows.common import Record
+
+
+class OpenCaseInput(Record):
+    workflow_id: str
+    case: AccountabilityCaseInput
+    opened_at: datetime  # the workflow's start time: deterministic, the same on every retry
+
+
+class OpenCaseResult(Record):
+    """What the case needs from the policy, the calendar and the directory, read once at
+    opening and kept in history, so a later policy or directory change never alters it."""
+
+    policy_version: str
+    statement_working_days: int  # R6.8
+    statement_due_at: datetime  # R6.8, in the operator's local time
+    prior_violations: int  # R6.6, this case excluded
+    aggravating_violation_count: int  # R6.6 threshold
+    supervisors: list[str]  # R6.4: who may decide
+    outcomes: list[AccountabilityOutcome]  # R6.5
+
+
+class RecordStatementInput(Record):
+    case_id: str
+    statement: str | None = None
+    statement_at: datetime | None = None
+    statement_missed: bool = False  # R6.8
+
+
+class RecordDecisionInput(Record):
+    workflow_id: str
+    case_id: str
+    staff_id: str
+    decision: Decision
+
+
+def deadline_text(due: datetime) -> str:
+    """A deadline as staff say it: an end-of-day deadline (R4.4) reads "2026-03-05 24:00"."""
+    if (due.hour, due.minute, due.second) == (0, 0, 0):
+        return f"{(due - timedelta(days=1)).date().isoformat()} 24:00"
+    return due.strftime("%Y-%m-%d %H:%M")
