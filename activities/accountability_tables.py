@@ -19,8 +19,8 @@ AWARE = DateTime(timezone=True)
 class AccountabilityRecord(SQLModel, table=True):
     __tablename__ = "accountability_record"
 
-    case_id: str = Field(primary_key=True, max_length=64)
-    workflow_id: str = Field(max_length=100)
+    case_id: str = Field(primary_key=True, max_length=100)  # CONTRACT: up to 100 chars
+    workflow_id: str = Field(max_length=128)
     staff_id: str = Field(max_length=64, index=True)  # R6.6 repeat violations are per person
     lead_id: str | None = Field(default=None, max_length=64)
     request_id: str | None = Field(default=None, max_length=64, index=True)
