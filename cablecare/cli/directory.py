@@ -14,7 +14,14 @@ from activities.db import init_db
 from activities.directory_load import DirectoryLoadError, load_directory_file
 from cablecare.settings import get_settings
 
-app = typer.Typer(help="Directory data: areas, staff, subscribers.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.callback()
+def directory() -> None:
+    """Directory data: areas, staff, subscribers."""
+    # A callback keeps this a command group, so `load` is spelt out even while it is the
+    # only command, here and under the main `cablecare` app.
 
 
 @app.command("load")
