@@ -30,8 +30,8 @@ from workflows.accountability.activity_io import (
     OpenCaseResult,
     RecordDecisionInput,
     RecordStatementInput,
-    deadline_text,
 )
+from workflows.accountability.wording import deadline_text
 
 log = structlog.get_logger(__name__)
 

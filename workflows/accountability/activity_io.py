@@ -5,7 +5,7 @@ Pure pydantic: the workflow imports it through the sandbox, the activities impor
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cablecare.policy import AccountabilityOutcome
 from workflows.accountability.messages import AccountabilityCaseInput, Decision
@@ -43,10 +43,3 @@ class RecordDecisionInput(Record):
     case_id: str
     staff_id: str
     decision: Decision
-
-
-def deadline_text(due: datetime) -> str:
-    """A deadline as staff say it: an end-of-day deadline (R4.4) reads "2026-03-05 24:00"."""
-    if (due.hour, due.minute, due.second) == (0, 0, 0):
-        return f"{(due - timedelta(days=1)).date().isoformat()} 24:00"
-    return due.strftime("%Y-%m-%d %H:%M")

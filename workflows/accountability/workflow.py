@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
         OpenCaseResult,
         RecordDecisionInput,
         RecordStatementInput,
-        deadline_text,
     )
     from workflows.accountability.messages import (
         QUERY_STATUS,
@@ -38,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         effective_aggravating,
         final_severity,
     )
+    from workflows.accountability.wording import deadline_text, details_text
 
 DB_TIMEOUT = timedelta(seconds=30)
 
@@ -115,14 +115,7 @@ class AccountabilityCase:
         )
 
     def _show(self) -> None:
-        s = self._status
-        due = deadline_text(s.statement_due_at) if s.statement_due_at else "being computed"
-        lines = [f"**{s.state.value}** · staff {s.staff_id} · rule {s.rule}"]
-        lines.append(f"statement due {due}" + (" (missed)" if s.statement_missed else ""))
-        if s.decision is not None:
-            final = s.decision.final_severity
-            lines.append(f"decided: {final.value if final else 'no sanction'}")
-        workflow.set_current_details("\n\n".join(lines))
+        workflow.set_current_details(details_text(self._status))
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> AccountabilityStatus:
