@@ -1,6 +1,18 @@
 """Every table of the application, imported in one place for Alembic and `init_db`."""
 
 from activities.accountability_tables import AccountabilityRecord
+from activities.case_tables import CallbackRecord, CaseEvent, EscalationRecord, WorkOrder
 from activities.directory_tables import Area, Staff, Subscriber
+from activities.notification_tables import OutboxMessage
 
-__all__ = ["AccountabilityRecord", "Area", "Staff", "Subscriber"]
+__all__ = [
+    "AccountabilityRecord",
+    "Area",
+    "CallbackRecord",
+    "CaseEvent",
+    "EscalationRecord",
+    "OutboxMessage",
+    "Staff",
+    "Subscriber",
+    "WorkOrder",
+]

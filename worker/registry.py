@@ -12,7 +12,7 @@ from typing import Any
 from activities.accountability_activities import AccountabilityActivities
 from activities.case_activities import CaseActivities
 from activities.db import SessionFactory
-from activities.notifications import NotificationSender, OutboxSender
+from activities.notifications import NotificationActivities, NotificationSender, OutboxSender
 from cablecare.settings import Settings
 from workflows.accountability.workflow import AccountabilityCase
 from workflows.service_request.workflow import ServiceRequest
@@ -30,4 +30,5 @@ def activity_callables(
     return [
         *CaseActivities(sessions, sender, settings).activities(),
         *AccountabilityActivities(sessions, sender, settings).activities(),
+        NotificationActivities(sender).send_notifications,
     ]

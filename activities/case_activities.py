@@ -1,0 +1,195 @@
+"""Activities of the ServiceRequest workflow: intake from the directory, deadlines, records.
+
+Every write is an idempotent upsert keyed on workflow ID + step (TEMPORAL_NOTES.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import directory_queries as dq
+from activities.case_tables import CallbackRecord, CaseEvent, EscalationRecord, WorkOrder
+from activities.db import SessionFactory
+from activities.directory_tables import Area, Staff, Subscriber
+from activities.notifications import NotificationSender
+from cablecare.calendar import BusinessCalendar, load_calendar
+from cablecare.domain import Role
+from cablecare.policy import load_policy
+from cablecare.settings import Settings
+from cablecare.sla import limit_due_at
+from workflows.service_request.activity_io import (
+    COMPUTE_DEADLINE,
+    PREPARE_CASE,
+    SYNC_CASE,
+    DeadlineInput,
+    DeadlineResult,
+    PrepareCaseInput,
+    SyncCaseInput,
+)
+from workflows.service_request.state import CaseContext
+
+log = structlog.get_logger(__name__)
+
+# Roles a case's roster needs for its validators (R8.1: only certified staff act in a role).
+ROSTER_ROLES = {
+    Role.TECHNICIAN,
+    Role.DISPATCHER,
+    Role.CALLBACK,
+    Role.SUPERVISOR,
+    Role.LEADER,
+    Role.BUSINESS_LEAD,
+    Role.WINDOW_LEAD,
+    Role.COUNTER,
+}
+
+
+def _certified(staff: Staff) -> list[str]:
+    """R8.1: a role counts only when the person both holds it and is certified for it."""
+    return sorted(set(staff.roles) & set(staff.certified_roles))
+
+
+class CaseActivities:
+    def __init__(
+        self, sessions: SessionFactory, sender: NotificationSender, settings: Settings
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self._calendars: dict[str, BusinessCalendar] = {}
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [self.prepare_case, self.compute_deadline, self.sync_case]
+
+    def _calendar(self, timezone: str) -> BusinessCalendar:
+        if timezone not in self._calendars:
+            self._calendars[timezone] = load_calendar(self.settings, timezone=timezone)
+        return self._calendars[timezone]
+
+    @activity.defn(name=PREPARE_CASE)
+    def prepare_case(self, data: PrepareCaseInput) -> CaseContext:
+        """Intake: subscriber, area, setting and key-account flag from the directory (R3.1),
+        the staff who may act on the case (R8.1), and the policy the case keeps for life."""
+        policy = load_policy(self.settings.policy_path)
+        with self.sessions() as session:
+            subscriber = session.get(Subscriber, data.subscriber_id)
+            if subscriber is None:
+                raise ApplicationError(
+                    f"unknown subscriber {data.subscriber_id}: not in the directory",
+                    type="UnknownSubscriber",
+                    non_retryable=True,
+                )
+            area = session.get(Area, subscriber.area_id)
+            if area is None:
+                raise ApplicationError(
+                    f"subscriber {data.subscriber_id} belongs to unknown area {subscriber.area_id}",
+                    type="UnknownArea",
+                    non_retryable=True,
+                )
+            unknown = [r.staff_id for r in data.received_by if session.get(Staff, r.staff_id) is None]
+            if unknown:
+                raise ApplicationError(
+                    f"received_by names staff not in the directory: {', '.join(unknown)}",
+                    type="UnknownStaff",
+                    non_retryable=True,
+                )
+            roster = self._roster(session, area)
+            technician = area.technician_id
+            if Role.TECHNICIAN.value not in roster.get(technician, []):
+                technician = None  # R8.1 never auto-assign to someone not certified
+            return CaseContext(
+                area_id=area.area_id,
+                setting=area.setting,
+                company=area.company,
+                key_account=subscriber.key_account,
+                area_technician_id=technician,
+                supervisors=[s.staff_id for s in dq.area_supervisors(session, area.area_id)],
+                leaders=[s.staff_id for s in dq.company_leaders(session, area.company)],
+                business_leads=[s.staff_id for s in dq.business_leads(session, area.company)],
+                window_leads=[
+                    s.staff_id
+                    for s in dq.staff_with_role(session, Role.WINDOW_LEAD, company=area.company)
+                ],
+                roster=roster,
+                policy=policy,
+            )
+
+    def _roster(self, session: Session, area: Area) -> dict[str, list[str]]:
+        roster: dict[str, list[str]] = {}
+        for role in ROSTER_ROLES:
+            for staff in dq.staff_with_role(session, role, company=area.company):
+                roles = _certified(staff)
+                if roles:
+                    roster[staff.staff_id] = roles
+        return roster
+
+    @activity.defn(name=COMPUTE_DEADLINE)
+    def compute_deadline(self, data: DeadlineInput) -> DeadlineResult:
+        """Once per clock start (R4.1): the limit on the national calendar (R4.3, R4.4)."""
+        return DeadlineResult(due_at=limit_due_at(data.limit, self._calendar(data.timezone), data.start))
+
+    @activity.defn(name=SYNC_CASE)
+    def sync_case(self, data: SyncCaseInput) -> None:
+        """Write what changed: the work order (newest step wins) and new timeline, escalation
+        and callback rows (each exactly once per workflow ID + step)."""
+        wo = data.work_order
+        with self.sessions() as session:
+            row = session.get(WorkOrder, wo.request_id)
+            if row is None:
+                row = WorkOrder(**wo.model_dump(), last_step=data.step)
+                session.add(row)
+            elif row.last_step <= data.step:
+                for field, value in wo.model_dump().items():
+                    setattr(row, field, value)
+                row.last_step = data.step
+            self._insert_missing(session, data)
+            try:
+                session.commit()
+            except IntegrityError:
+                # A concurrent retry of the same step inserted first: nothing left to write.
+                session.rollback()
+        log.info("case.synced", workflow_id=wo.workflow_id, step=data.step, state=wo.state.value)
+
+    def _insert_missing(self, session: Session, data: SyncCaseInput) -> None:
+        wf, req, area = data.work_order.workflow_id, data.work_order.request_id, data.work_order.area_id
+        have_events = set(
+            session.exec(
+                select(CaseEvent.seq).where(
+                    CaseEvent.workflow_id == wf, CaseEvent.seq.in_([e.seq for e in data.events])  # type: ignore[attr-defined]
+                )
+            )
+        )
+        for e in data.events:
+            if e.seq not in have_events:
+                session.add(CaseEvent(workflow_id=wf, request_id=req, **e.model_dump()))
+        have_esc = set(
+            session.exec(
+                select(EscalationRecord.key).where(
+                    EscalationRecord.workflow_id == wf,
+                    EscalationRecord.key.in_([x.key for x in data.escalations]),  # type: ignore[attr-defined]
+                )
+            )
+        )
+        for x in data.escalations:
+            if x.key not in have_esc:
+                session.add(
+                    EscalationRecord(
+                        workflow_id=wf, request_id=req, area_id=area, **x.model_dump(mode="python")
+                    )
+                )
+        have_cb = set(
+            session.exec(
+                select(CallbackRecord.seq).where(
+                    CallbackRecord.workflow_id == wf,
+                    CallbackRecord.seq.in_([c.seq for c in data.callbacks]),  # type: ignore[attr-defined]
+                )
+            )
+        )
+        for c in data.callbacks:
+            if c.seq not in have_cb:
+                session.add(CallbackRecord(workflow_id=wf, request_id=req, area_id=area, **c.model_dump()))

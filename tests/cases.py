@@ -1,0 +1,77 @@
+"""Helpers for service-request tests: start cases and wait for what the workflow does."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from cablecare.domain import TASK_QUEUE
+from workflows.service_request.messages import ServiceRequestInput, workflow_id
+from workflows.service_request.state import ServiceRequestSnapshot
+from workflows.service_request.workflow import ServiceRequest
+
+# Sample directory fixtures (data/README.md)
+URBAN_SUBSCRIBER = "SUB-000002"  # ordinary, area A-HF-01 (urban, city company)
+KEY_ACCOUNT = "SUB-000001"  # key account, area A-HF-01
+RURAL_SUBSCRIBER = "SUB-000003"  # area A-FD-02 (rural, county branch)
+AREA_TECH = "T-HF-01-1"
+OTHER_TECH = "T-HF-02-1"
+TRAINEE = "T-HF-TRAINEE"
+SUPERVISOR = "SUP-HF-01"
+LEADER = "LDR-HF"
+DISPATCHER = "DSP-HF"
+CALLBACK_AGENT = "CB-HF-1"
+COUNTER = "CTR-HF-1"
+BUSINESS_LEAD = "BL-HF"
+
+
+def new_request(**fields: Any) -> ServiceRequestInput:
+    base: dict[str, Any] = {
+        "request_id": f"T-{uuid.uuid4().hex[:12]}",
+        "kind": "fault",
+        "subscriber_id": URBAN_SUBSCRIBER,
+        "channel": "phone",
+        "received_by": [{"staff_id": COUNTER, "rank": 1}],
+        "description": "no signal on all channels",
+    }
+    base.update(fields)
+    return ServiceRequestInput.model_validate(base)
+
+
+async def start(client: Client, request: ServiceRequestInput) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        ServiceRequest.run,
+        request,
+        id=workflow_id(request.request_id),
+        task_queue=TASK_QUEUE,
+    )
+
+
+async def status(handle: WorkflowHandle[Any, Any]) -> ServiceRequestSnapshot:
+    return await handle.query(ServiceRequest.status, result_type=ServiceRequestSnapshot)
+
+
+async def wait_for(
+    handle: WorkflowHandle[Any, Any],
+    predicate: Callable[[ServiceRequestSnapshot], bool],
+    *,
+    timeout: float = 15.0,
+) -> ServiceRequestSnapshot:
+    """Poll the status query until `predicate` holds (the workflow works asynchronously)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: ServiceRequestSnapshot | None = None
+    while True:
+        try:
+            last = await status(handle)
+            if predicate(last):
+                return last
+        except Exception as err:  # the first query may race intake
+            if "being registered" not in str(err):
+                raise
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached; last status: {last}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,1 @@
+"""ServiceRequest: one durable workflow per customer request (CONTRACT.md)."""

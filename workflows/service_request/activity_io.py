@@ -1,0 +1,69 @@
+"""Arguments and results of the activities the ServiceRequest workflow calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from cablecare.domain import CaseState, Kind, Severity
+from cablecare.policy import TimeLimit
+from workflows.service_request.messages import StaffRef
+from workflows.service_request.state import CallbackEntry, Escalation, TimelineEntry
+
+PREPARE_CASE = "prepare_case"
+COMPUTE_DEADLINE = "compute_deadline"
+SYNC_CASE = "sync_case"
+
+
+class PrepareCaseInput(BaseModel):
+    request_id: str
+    subscriber_id: str
+    received_by: list[StaffRef]
+
+
+class DeadlineInput(BaseModel):
+    """The case's own limit and time zone travel with the call: the case keeps its policy."""
+
+    limit: TimeLimit
+    timezone: str
+    start: datetime
+
+
+class DeadlineResult(BaseModel):
+    due_at: datetime
+
+
+class WorkOrderData(BaseModel):
+    """The work-order row supervisors and reports read without Temporal."""
+
+    request_id: str
+    workflow_id: str
+    kind: Kind
+    severity: Severity
+    channel: str
+    subscriber_id: str
+    area_id: str
+    owner_id: str
+    technician_id: str | None
+    state: CaseState
+    priority: str
+    policy_version: str
+    received_at: datetime
+    clock_started_at: datetime | None
+    due_at: datetime | None
+    breached: bool
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopened_count: int
+
+
+class SyncCaseInput(BaseModel):
+    """Everything new since the last sync. `step` orders writes: an older step never wins."""
+
+    step: int
+    work_order: WorkOrderData
+    events: list[TimelineEntry] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    callbacks: list[CallbackEntry] = Field(default_factory=list)

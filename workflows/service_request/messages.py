@@ -1,0 +1,162 @@
+"""Messages of the `ServiceRequest` workflow: the public contract (CONTRACT.md).
+
+Field names are the contract's; add fields, never rename. Every message is one JSON object.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from cablecare.domain import Channel, Kind, ProgressStatus, Severity, UnreachableReason
+from workflows.common import AwareDatetime, Id, Message, RequiredText, ShortText
+
+WORKFLOW_NAME = "ServiceRequest"
+SIGNAL_TECHNICIAN_UPDATE = "technician_update"
+QUERY_STATUS = "status"
+QUERY_CUSTOMER_VIEW = "customer_view"
+
+
+def workflow_id(request_id: str) -> str:
+    return f"service-request-{request_id}"
+
+
+class Update(StrEnum):
+    """Update names of CONTRACT.md: named constants, never scattered literals."""
+
+    SUBMIT_MATERIALS = "submit_materials"
+    ACKNOWLEDGE = "acknowledge"
+    REFER = "refer"
+    ASSIGN = "assign"
+    SCHEDULE_VISIT = "schedule_visit"
+    REPORT_PROGRESS = "report_progress"
+    RESOLVE = "resolve"
+    REPORT_UNREACHABLE = "report_unreachable"
+    REQUEST_EXTENSION = "request_extension"
+    DECIDE_EXTENSION = "decide_extension"
+    DECLARE_FORCE_MAJEURE = "declare_force_majeure"
+    END_FORCE_MAJEURE = "end_force_majeure"
+    RECORD_CALLBACK = "record_callback"
+    CANCEL = "cancel"
+
+
+class StaffRef(Message):
+    staff_id: Id
+    rank: int = Field(ge=0, le=100)
+
+
+class ServiceRequestInput(Message):
+    request_id: Id
+    kind: Kind
+    severity: Severity = Severity.ORDINARY
+    subscriber_id: Id
+    channel: Channel
+    received_by: list[StaffRef] = Field(min_length=1, max_length=20)
+    description: ShortText = ""
+    materials: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list)
+    received_at: AwareDatetime | None = None
+
+
+class SubmitMaterialsUpdate(Message):
+    by: Id
+    items: list[Annotated[str, Field(max_length=40)]] = Field(min_length=1)
+
+
+class AcknowledgeUpdate(Message):
+    by: Id
+    note: ShortText = ""
+
+
+class ReferUpdate(Message):
+    by: Id
+    department: RequiredText
+    contact: RequiredText  # the department's phone/address (R2.6)
+    reason: RequiredText
+
+
+class AssignUpdate(Message):
+    by: Id
+    technician_id: Id
+
+
+class ScheduleVisitUpdate(Message):
+    technician_id: Id
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _window(self) -> ScheduleVisitUpdate:
+        if self.window_end <= self.window_start:
+            raise ValueError("window_end must be after window_start")
+        return self
+
+
+class ReportProgressUpdate(Message):
+    technician_id: Id
+    status: ProgressStatus
+    note: ShortText = ""
+
+
+class ResolveUpdate(Message):
+    by: Id
+    resolution: RequiredText
+
+
+class ReportUnreachableUpdate(Message):
+    technician_id: Id
+    reason: UnreachableReason
+    report: ShortText  # R4.5: must be non-empty; checked by the validator with a clear message
+
+
+class RequestExtensionUpdate(Message):
+    by: Id
+    reason: RequiredText
+    extra_hours: int = Field(gt=0, le=24 * 30)
+
+
+class DecideExtensionUpdate(Message):
+    leader_id: Id
+    approved: bool
+    note: ShortText = ""
+
+
+class ForceMajeureUpdate(Message):
+    leader_id: Id
+    reason: RequiredText
+
+
+class RecordCallbackUpdate(Message):
+    agent_id: Id
+    reached: bool
+    satisfied: bool | None = None
+    problem_found: bool = False
+    note: ShortText = ""
+
+
+class CancelUpdate(Message):
+    by: Id
+    reason: RequiredText
+
+
+# The technician_update signal: the same payloads, tagged with `type` (CONTRACT.md).
+class ProgressSignal(ReportProgressUpdate):
+    type: Literal["progress"]
+
+
+class VisitSignal(ScheduleVisitUpdate):
+    type: Literal["visit"]
+
+
+class ResolveSignal(ResolveUpdate):
+    type: Literal["resolve"]
+
+
+class UnreachableSignal(ReportUnreachableUpdate):
+    type: Literal["unreachable"]
+
+
+TechnicianSignal = Annotated[
+    ProgressSignal | VisitSignal | ResolveSignal | UnreachableSignal, Field(discriminator="type")
+]

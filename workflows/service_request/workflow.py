@@ -1,0 +1,356 @@
+"""`ServiceRequest`: one durable workflow per customer request (CONTRACT.md, R2-R9).
+
+The workflow is the thin Temporal shell around the pure case logic: validators refuse
+(rules.py), handlers change state (transitions.py), the main loop waits for the next deadline
+(deadlines.py) and performs the outside effects through idempotent activities.
+"""
+
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.case_activities import CaseActivities
+    from activities.notifications import Notification, NotificationActivities, SendNotificationsInput
+    from workflows.accountability import messages as acc
+    from workflows.service_request import deadlines, rules, transitions
+    from workflows.service_request.activity_io import DeadlineInput, PrepareCaseInput
+    from workflows.service_request.case import Case, CaseData, new_case
+    from workflows.service_request.messages import (
+        WORKFLOW_NAME, AcknowledgeUpdate, AssignUpdate, CancelUpdate, DecideExtensionUpdate,
+        ForceMajeureUpdate, ProgressSignal, RecordCallbackUpdate, ReferUpdate,
+        ReportProgressUpdate, ReportUnreachableUpdate, RequestExtensionUpdate, ResolveSignal,
+        ResolveUpdate, ScheduleVisitUpdate, ServiceRequestInput, SubmitMaterialsUpdate,
+        TechnicianSignal, UnreachableSignal, Update, VisitSignal,
+    )
+    from workflows.service_request.observe import ui_details, work_order, search_attributes
+    from workflows.service_request.state import CustomerView, ServiceRequestSnapshot
+
+U = TypeVar("U")
+# Continue-as-new well before Temporal's 10,240-event warning, to keep replays fast.
+CONTINUE_AS_NEW_AFTER_EVENTS = 2_000
+_LOCAL = {"start_to_close_timeout": timedelta(seconds=30),
+          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30))}
+_SIGNAL = TypeAdapter(TechnicianSignal)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class ServiceRequest:
+    def __init__(self) -> None:
+        self._case: Case | None = None
+        self._dirty = False
+        self._early_signals: list[Any] = []  # signals that arrived during intake
+        self._clock_lock = asyncio.Lock()
+        self._sa_sent: dict[str, Any] = {}
+
+    # --- lifecycle ------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, data: ServiceRequestInput, carried: CaseData | None = None) -> ServiceRequestSnapshot:
+        # The SDK applies type hints only when the argument count matches them, so a start
+        # with one argument (every caller) arrives as plain JSON: validate it here. A payload
+        # that fails fails the workflow with the field list (worker failure_exception_types).
+        data = ServiceRequestInput.model_validate(data)
+        carried = CaseData.model_validate(carried) if carried is not None else None
+        if carried is not None:
+            carried.runs += 1
+            self._case = Case(carried)
+        else:
+            self._case = new_case(data, await self._prepare(data), workflow.now())
+        for payload in self._early_signals:
+            self.technician_update(payload)
+        self._early_signals.clear()
+        case = self._case
+        timer: asyncio.Task[None] | None = None
+        timer_for: deadlines.Deadline | None = None
+        while True:
+            if case.needs_clock():
+                await self._start_clock()
+            deadlines.fire_due(case, workflow.now())
+            await self._flush()
+            if case.final and workflow.all_handlers_finished():
+                break
+            if self._history_is_long() and workflow.all_handlers_finished():
+                await self._flush()
+                workflow.continue_as_new(args=[data, case.data])
+            target = deadlines.next_deadline(case)
+            if target != timer_for:
+                if timer is not None:
+                    timer.cancel()
+                timer, timer_for = None, target
+                if target is not None:
+                    delay = max(target.at - workflow.now(), timedelta(seconds=1))
+                    timer = asyncio.create_task(workflow.sleep(delay, summary=target.summary))
+            self._dirty = False
+            fired = timer
+            await workflow.wait_condition(
+                lambda: self._dirty or (fired is not None and fired.done()) or self._history_is_long()
+            )
+            if timer is not None and timer.done():
+                timer, timer_for = None, None
+        return case.snap
+
+    async def _prepare(self, data: ServiceRequestInput) -> Any:
+        try:
+            return await workflow.execute_local_activity_method(
+                CaseActivities.prepare_case,
+                PrepareCaseInput(request_id=data.request_id, subscriber_id=data.subscriber_id,
+                                 received_by=data.received_by),
+                summary="intake: directory and policy", **_LOCAL,
+            )
+        except ActivityError as err:
+            # Unknown subscriber or staff: fail the workflow at once with the plain reason.
+            cause = err.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(err)
+            raise ApplicationError(message, type="IntakeRefused", non_retryable=True) from err
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > CONTINUE_AS_NEW_AFTER_EVENTS
+
+    async def _start_clock(self) -> None:
+        """R4.1: the deadline is computed once per clock start by an activity, so replay and
+        later policy or calendar changes never move it."""
+        case = self._case
+        assert case is not None
+        async with self._clock_lock:
+            if not case.needs_clock():
+                return
+            s, policy = case.snap, case.ctx.policy
+            limit = policy.time_limit(s.kind, s.severity, case.ctx.setting)
+            now = workflow.now()
+            result = await workflow.execute_local_activity_method(
+                CaseActivities.compute_deadline,
+                DeadlineInput(limit=limit, timezone=policy.timezone, start=now),
+                summary=limit.label, **_LOCAL,
+            )
+            transitions.start_clock(case, now, result.due_at)
+            self._dirty = True
+
+    async def _flush(self) -> None:
+        """Perform what the case recorded: accountability cases, notifications, records."""
+        case = self._case
+        assert case is not None
+        d = case.data
+        opened, d.accountability = d.accountability, []
+        for child in opened:
+            try:
+                await workflow.start_child_workflow(
+                    acc.WORKFLOW_NAME, child, id=acc.workflow_id(child.case_id),
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    static_summary=f"Accountability {child.rule} for request {child.request_id}",
+                )
+            except WorkflowAlreadyStartedError:
+                pass  # opened before a retry or a continue-as-new: one case per violation
+        outgoing, d.outbox = d.outbox, []
+        if outgoing:
+            await workflow.execute_local_activity_method(
+                NotificationActivities.send_notifications,
+                SendNotificationsInput(notifications=[Notification.model_validate(n.model_dump()) for n in outgoing]),
+                summary="notifications", **_LOCAL,
+            )
+        upto, esc_upto, cb_upto = d.step, len(case.snap.escalations), len(case.snap.callbacks)
+        if upto > d.synced_step:
+            await workflow.execute_local_activity_method(
+                CaseActivities.sync_case, work_order(case, workflow.info().workflow_id, upto),
+                summary="record case", **_LOCAL,
+            )
+            d.synced_step, d.synced_escalations, d.synced_callbacks = upto, esc_upto, cb_upto
+        attrs = search_attributes(case, self._sa_sent)
+        if attrs:
+            workflow.upsert_search_attributes(attrs)
+        workflow.set_current_details(ui_details(case))
+
+    # --- queries --------------------------------------------------------------------------
+    @workflow.query(name="status")
+    def status(self) -> ServiceRequestSnapshot:
+        if self._case is None:
+            raise ApplicationError("the request is still being registered")
+        return self._case.snap
+
+    @workflow.query(name="customer_view")
+    def customer_view(self) -> CustomerView:
+        """R4.8: state and dates only; no internal notes, no staff phones."""
+        s = self.status()
+        return CustomerView(
+            request_id=s.request_id, kind=s.kind, state=s.state, received_at=s.received_at,
+            missing_materials=s.missing_materials, due_at=s.clock.due_at, paused=s.clock.paused,
+            visit_window_start=s.visit.window_start if s.visit else None,
+            visit_window_end=s.visit.window_end if s.visit else None,
+            resolved_at=s.resolved_at, technician_id=s.technician_id,
+        )
+
+    # --- the technician_update signal -----------------------------------------------------
+    @workflow.signal(name="technician_update")
+    def technician_update(self, payload: Any) -> None:
+        """Fire-and-forget from mobile backends. A bad signal is recorded as rejected, never
+        applied, and never fails the workflow (CONTRACT.md)."""
+        case = self._case
+        if case is None:
+            self._early_signals.append(payload)
+            return
+        now = workflow.now()
+        try:
+            msg = _SIGNAL.validate_python(payload)
+        except ValidationError as err:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in err.errors())
+            case.log(now, "signal.rejected", detail=f"invalid payload: {problems}", rejected=True)
+            self._dirty = True
+            return
+        check, change = _SIGNAL_ACTIONS[type(msg)]
+        try:
+            check(case, msg, now)
+        except ValueError as refusal:
+            case.log(now, f"signal.{msg.type}.rejected", detail=str(refusal), rejected=True)
+        else:
+            change(case, now, msg)
+        self._dirty = True
+
+    # --- updates --------------------------------------------------------------------------
+    def _validate(self, check: Callable[[Case, U, Any], None], u: U) -> None:
+        if self._case is not None:  # during intake the handler validates once intake is done
+            check(self._case, u, workflow.now())
+
+    async def _apply(self, check: Callable[[Case, U, Any], None], change: Callable[[Case, Any, U], Any], u: U) -> ServiceRequestSnapshot:
+        await workflow.wait_condition(lambda: self._case is not None)
+        case = self._case
+        assert case is not None
+        try:
+            check(case, u, workflow.now())
+        except ValueError as refusal:  # only reachable for updates that raced intake
+            raise ApplicationError(str(refusal), type="Refused", non_retryable=True) from None
+        change(case, workflow.now(), u)
+        if case.needs_clock():  # materials completed (R4.1) or reopened by a callback (R5.2)
+            await self._start_clock()
+        self._dirty = True
+        return case.snap
+
+    @workflow.update(name=Update.SUBMIT_MATERIALS)
+    async def submit_materials(self, u: SubmitMaterialsUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.submit_materials, transitions.submit_materials, u)
+
+    @submit_materials.validator
+    def _v_submit_materials(self, u: SubmitMaterialsUpdate) -> None:
+        self._validate(rules.submit_materials, u)
+
+    @workflow.update(name=Update.ACKNOWLEDGE)
+    async def acknowledge(self, u: AcknowledgeUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.acknowledge, transitions.acknowledge, u)
+
+    @acknowledge.validator
+    def _v_acknowledge(self, u: AcknowledgeUpdate) -> None:
+        self._validate(rules.acknowledge, u)
+
+    @workflow.update(name=Update.REFER)
+    async def refer(self, u: ReferUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.refer, transitions.refer, u)
+
+    @refer.validator
+    def _v_refer(self, u: ReferUpdate) -> None:
+        self._validate(rules.refer, u)
+
+    @workflow.update(name=Update.ASSIGN)
+    async def assign(self, u: AssignUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.assign, _reassign, u)
+
+    @assign.validator
+    def _v_assign(self, u: AssignUpdate) -> None:
+        self._validate(rules.assign, u)
+
+    @workflow.update(name=Update.SCHEDULE_VISIT)
+    async def schedule_visit(self, u: ScheduleVisitUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.schedule_visit, transitions.schedule_visit, u)
+
+    @schedule_visit.validator
+    def _v_schedule_visit(self, u: ScheduleVisitUpdate) -> None:
+        self._validate(rules.schedule_visit, u)
+
+    @workflow.update(name=Update.REPORT_PROGRESS)
+    async def report_progress(self, u: ReportProgressUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.report_progress, transitions.report_progress, u)
+
+    @report_progress.validator
+    def _v_report_progress(self, u: ReportProgressUpdate) -> None:
+        self._validate(rules.report_progress, u)
+
+    @workflow.update(name=Update.RESOLVE)
+    async def resolve(self, u: ResolveUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.resolve, transitions.resolve, u)
+
+    @resolve.validator
+    def _v_resolve(self, u: ResolveUpdate) -> None:
+        self._validate(rules.resolve, u)
+
+    @workflow.update(name=Update.REPORT_UNREACHABLE)
+    async def report_unreachable(self, u: ReportUnreachableUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.report_unreachable, transitions.report_unreachable, u)
+
+    @report_unreachable.validator
+    def _v_report_unreachable(self, u: ReportUnreachableUpdate) -> None:
+        self._validate(rules.report_unreachable, u)
+
+    @workflow.update(name=Update.REQUEST_EXTENSION)
+    async def request_extension(self, u: RequestExtensionUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.request_extension, transitions.request_extension, u)
+
+    @request_extension.validator
+    def _v_request_extension(self, u: RequestExtensionUpdate) -> None:
+        self._validate(rules.request_extension, u)
+
+    @workflow.update(name=Update.DECIDE_EXTENSION)
+    async def decide_extension(self, u: DecideExtensionUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.decide_extension, transitions.decide_extension, u)
+
+    @decide_extension.validator
+    def _v_decide_extension(self, u: DecideExtensionUpdate) -> None:
+        self._validate(rules.decide_extension, u)
+
+    @workflow.update(name=Update.DECLARE_FORCE_MAJEURE)
+    async def declare_force_majeure(self, u: ForceMajeureUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.declare_force_majeure, transitions.declare_force_majeure, u)
+
+    @declare_force_majeure.validator
+    def _v_declare_force_majeure(self, u: ForceMajeureUpdate) -> None:
+        self._validate(rules.declare_force_majeure, u)
+
+    @workflow.update(name=Update.END_FORCE_MAJEURE)
+    async def end_force_majeure(self, u: ForceMajeureUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.end_force_majeure, transitions.end_force_majeure, u)
+
+    @end_force_majeure.validator
+    def _v_end_force_majeure(self, u: ForceMajeureUpdate) -> None:
+        self._validate(rules.end_force_majeure, u)
+
+    @workflow.update(name=Update.RECORD_CALLBACK)
+    async def record_callback(self, u: RecordCallbackUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.record_callback, transitions.record_callback, u)
+
+    @record_callback.validator
+    def _v_record_callback(self, u: RecordCallbackUpdate) -> None:
+        self._validate(rules.record_callback, u)
+
+    @workflow.update(name=Update.CANCEL)
+    async def cancel(self, u: CancelUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.cancel, transitions.cancel, u)
+
+    @cancel.validator
+    def _v_cancel(self, u: CancelUpdate) -> None:
+        self._validate(rules.cancel, u)
+
+
+def _reassign(case: Case, now: Any, u: AssignUpdate) -> None:
+    transitions.assign(case, now, u.technician_id, by=u.by)
+
+
+_SIGNAL_ACTIONS: dict[type, tuple[Callable[..., None], Callable[..., Any]]] = {
+    ProgressSignal: (rules.report_progress, transitions.report_progress),
+    VisitSignal: (rules.schedule_visit, transitions.schedule_visit),
+    ResolveSignal: (rules.resolve, transitions.resolve),
+    UnreachableSignal: (rules.report_unreachable, transitions.report_unreachable),
+}
