@@ -145,7 +145,8 @@ def _print_banner(server: DevServer, settings: Settings) -> None:
         ("Read its status", shlex.join(query)),
         ("Public disclosure (R1.1)", f"{cablecare} disclosure --format md"),
     ]  # fmt: skip
-    console = Console(highlight=False)
+    # No wrapping: the commands must stay copyable on one line.
+    console = Console(highlight=False, soft_wrap=True)
     console.print()
     console.print(Text.assemble(("cablecare dev is running", "bold green")))
     console.print(Text.assemble("  Temporal Web UI:  ", (server.ui_url, "bold cyan")))
