@@ -11,8 +11,8 @@ Create Date: 2026-01-01
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision: str = "0001_directory"
 down_revision: str | None = None
@@ -26,37 +26,37 @@ COMPANY = sa.Enum("CITY", "COUNTY", name="company")
 def upgrade() -> None:
     op.create_table(
         "area",
-        sa.Column("area_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("area_id", AutoString(length=64), nullable=False),
+        sa.Column("name", AutoString(), nullable=False),
         sa.Column("setting", SETTING, nullable=False),
         sa.Column("company", COMPANY, nullable=False),
         sa.Column("households", sa.Integer(), nullable=False),
-        sa.Column("technician_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("service_phone", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("supervision_phone", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("technician_id", AutoString(length=64), nullable=False),
+        sa.Column("service_phone", AutoString(), nullable=False),
+        sa.Column("supervision_phone", AutoString(), nullable=False),
         sa.Column("growth_target", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("area_id"),
     )
     op.create_table(
         "staff",
-        sa.Column("staff_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("staff_id", AutoString(length=64), nullable=False),
+        sa.Column("name", AutoString(), nullable=False),
         sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("roles", sa.JSON(), nullable=False),
-        sa.Column("area_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("area_id", AutoString(length=64), nullable=True),
         sa.Column("certified_roles", sa.JSON(), nullable=False),
-        sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("photo_ref", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("phone", AutoString(), nullable=False),
+        sa.Column("photo_ref", AutoString(), nullable=True),
         sa.PrimaryKeyConstraint("staff_id"),
     )
     op.create_index("ix_staff_area_id", "staff", ["area_id"], unique=False)
     op.create_table(
         "subscriber",
-        sa.Column("subscriber_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("address", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("area_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("subscriber_id", AutoString(length=64), nullable=False),
+        sa.Column("name", AutoString(), nullable=False),
+        sa.Column("phone", AutoString(), nullable=False),
+        sa.Column("address", AutoString(), nullable=False),
+        sa.Column("area_id", AutoString(length=64), nullable=False),
         sa.Column("key_account", sa.Boolean(), nullable=False),
         sa.Column("hardship", sa.Boolean(), nullable=False),
         sa.Column("fee_expires_on", sa.Date(), nullable=True),
