@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install run test lint typecheck pytest smoke compose-check clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,14 @@ pytest: install
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# `cablecare dev` end to end: UI answers, a worker polls, Ctrl-C stops it cleanly (temp var/).
+smoke: install
+	scripts/smoke_dev.sh
+
+# docker-compose.yml validated offline (Debian's docker-compose needs no Docker engine).
+compose-check:
+	docker-compose --env-file deploy/example.env -f docker-compose.yml config -q
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.sqlite
