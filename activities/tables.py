@@ -3,16 +3,30 @@
 from activities.accountability_tables import AccountabilityRecord
 from activities.case_tables import CallbackRecord, CaseEvent, EscalationRecord, WorkOrder
 from activities.directory_tables import Area, Staff, Subscriber
+from activities.duty_tables import (
+    AssessmentSnapshot,
+    FeeReminder,
+    KeyAccountCallback,
+    MaintenanceDelivery,
+    MaintenanceNoticeRecord,
+    SubscriptionChange,
+)
 from activities.notification_tables import OutboxMessage
 
 __all__ = [
     "AccountabilityRecord",
     "Area",
+    "AssessmentSnapshot",
     "CallbackRecord",
     "CaseEvent",
     "EscalationRecord",
+    "FeeReminder",
+    "KeyAccountCallback",
+    "MaintenanceDelivery",
+    "MaintenanceNoticeRecord",
     "OutboxMessage",
     "Staff",
     "Subscriber",
+    "SubscriptionChange",
     "WorkOrder",
 ]
