@@ -37,6 +37,13 @@ cleanup() {
 trap cleanup EXIT
 
 elapsed() { awk -v s="$started" -v n="$EPOCHREALTIME" 'BEGIN { printf "%.1f", n - s }'; }
+http_ok() {
+  "$BIN/python" -c 'import sys, urllib.request
+try:
+    sys.exit(urllib.request.urlopen(sys.argv[1], timeout=2).status != 200)
+except OSError:
+    sys.exit(1)' "$1"
+}
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 for p in "$PORT" "$UI_PORT"; do
@@ -51,7 +58,7 @@ pid=$!
 ok=
 for _ in $(seq 1 240); do
   kill -0 "$pid" 2>/dev/null || fail "cablecare dev exited early"
-  if [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$UI_PORT/" || true) == 200 ]]; then
+  if http_ok "http://127.0.0.1:$UI_PORT/"; then
     ok=1
     break
   fi

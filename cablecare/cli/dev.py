@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,8 @@ def dev(
     except DevServerError as error:
         log.error("dev server failed", error=str(error))
         raise typer.Exit(1) from error
-    except KeyboardInterrupt:  # Ctrl-C before the worker was up: everything is stopped already
-        log.info("interrupted during start-up")
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log.info("interrupted during start-up: stopped")
 
 
 async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> None:
@@ -57,8 +58,15 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
     from cablecare.client import connect
     from worker.build import build_worker
 
-    await server.start()
+    # Until the worker runs (run_until_stopped takes over), SIGINT/SIGTERM cancel the start-up;
+    # the `finally` below still stops the server, which runs in a session of its own.
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, main_task.cancel)
     try:
+        await server.start()
         await asyncio.to_thread(init_db, settings.database_url)
         if sample_data:
             from activities.directory_load import load_directory_file
