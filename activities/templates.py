@@ -56,6 +56,55 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "问责：案件{case_id}已作出处理决定：{outcome}。",
         "en": "Accountability case {case_id} decided: {outcome}.",
     },
+    # R9.5 maintenance notices (SMS to each subscriber; the same text as a TV caption per area)
+    "maintenance_notice": {
+        "zh": "【{company}】{kind_zh}公告：{starts_at}至{ends_at}，{text}。"
+        "给您带来不便，敬请谅解。服务热线{hotline}。",
+        "en": "[{company}] {kind}: {starts_at} to {ends_at}. {text} Hotline {hotline}.",
+    },
+    "maintenance_changed": {
+        "zh": "【{company}】{kind_zh}时间变更：改为{starts_at}至{ends_at}，{text}。"
+        "以本通知为准。服务热线{hotline}。",
+        "en": "[{company}] {kind} changed: now {starts_at} to {ends_at}. {text} Hotline {hotline}.",
+    },
+    "maintenance_start": {
+        "zh": "【{company}】提醒：{kind_zh}现已开始，预计{ends_at}结束，期间信号可能中断。"
+        "服务热线{hotline}。",
+        "en": "[{company}] Reminder: {kind} has started; expected to end {ends_at}. "
+        "Hotline {hotline}.",
+    },
+    "maintenance_cancelled": {
+        "zh": "【{company}】原定{starts_at}开始的{kind_zh}已取消（{reason}），服务照常。"
+        "服务热线{hotline}。",
+        "en": "[{company}] The {kind} planned for {starts_at} is cancelled ({reason}).",
+    },
+    # R9.5 / R9.8 fee-expiry reminders (SMS or phone task, plus a TV caption)
+    "fee_reminder": {
+        "zh": "【{company}】您的有线电视收视费将于{expires_on}到期（还有{days_left}天），"
+        "基本收视维护费{amount}元/月，请及时缴费。服务热线{hotline}。",
+        "en": "[{company}] Your TV subscription expires on {expires_on} ({days_left} days); "
+        "fee {amount} CNY/month. Hotline {hotline}.",
+    },
+    "fee_reminder_hardship": {
+        "zh": "【{company}】您的有线电视收视费将于{expires_on}到期（还有{days_left}天）。"
+        "您享受困难家庭优惠，基本收视维护费减按{amount}元/月（标准{standard_amount}元/月）。"
+        "服务热线{hotline}。",
+        "en": "[{company}] Your TV subscription expires on {expires_on} ({days_left} days); "
+        "your hardship tariff is {amount} CNY/month (standard {standard_amount}). "
+        "Hotline {hotline}.",
+    },
+    # R5.4 key-account callback plan (to the callback agent)
+    "key_account_callback_task": {
+        "zh": "回访任务{task_id}：请于{due_on}前回访重点客户{subscriber_id}（服务区{area_id}），"
+        "并登记回访结果。",
+        "en": "Callback task {task_id}: call key account {subscriber_id} (area {area_id}) "
+        "by {due_on} and record the result.",
+    },
+}
+
+NOTICE_KIND_ZH = {
+    "line_maintenance": "线路检修",
+    "new_service": "新业务开通",
 }
 
 KIND_ZH = {
