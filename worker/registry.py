@@ -12,14 +12,16 @@ from typing import Any
 from activities.accountability_activities import AccountabilityActivities
 from activities.case_activities import CaseActivities
 from activities.db import SessionFactory
+from activities.maintenance_activities import MaintenanceActivities
 from activities.notifications import NotificationActivities, NotificationSender, OutboxSender
 from cablecare.settings import Settings
 from workflows.accountability.workflow import AccountabilityCase
+from workflows.maintenance.workflow import MaintenanceNotice
 from workflows.service_request.workflow import ServiceRequest
 
 
 def workflow_classes() -> list[type]:
-    return [ServiceRequest, AccountabilityCase]
+    return [ServiceRequest, AccountabilityCase, MaintenanceNotice]
 
 
 def activity_callables(
@@ -30,5 +32,6 @@ def activity_callables(
     return [
         *CaseActivities(sessions, sender, settings).activities(),
         *AccountabilityActivities(sessions, sender, settings).activities(),
+        *MaintenanceActivities(sessions, sender, settings).activities(),
         NotificationActivities(sender).send_notifications,
     ]

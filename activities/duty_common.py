@@ -1,0 +1,70 @@
+"""Helpers the duty activities share: bulk idempotent inserts, local time, paging, heartbeats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+from temporalio import activity
+
+from activities.directory_tables import Subscriber
+from cablecare.policy import SlaPolicy
+
+PAGE_SIZE = 500
+
+
+def insert_ignore(session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows, skipping those whose unique key exists already (a retry, a second run).
+
+    One statement per page on SQLite and PostgreSQL alike; returns how many were new.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(table.__table__).values(list(rows)).on_conflict_do_nothing()  # type: ignore[attr-defined]
+    result = session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def local_text(moment: datetime, timezone: str) -> str:
+    """A time as customers read it: the operator's local time, to the minute."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def contact_params(policy: SlaPolicy) -> dict[str, str]:
+    return {"company": policy.contacts.company_name_zh, "hotline": policy.contacts.hotline}
+
+
+def subscriber_pages(
+    session: Session, area_id: str, after: str = "", page_size: int | None = None
+) -> Iterator[list[Subscriber]]:
+    """The subscribers of an area, by id, a page at a time, starting after `after`."""
+    page_size = page_size or PAGE_SIZE
+    while True:
+        page = session.exec(
+            select(Subscriber)
+            .where(Subscriber.area_id == area_id, col(Subscriber.subscriber_id) > after)
+            .order_by(col(Subscriber.subscriber_id))
+            .limit(page_size)
+        ).all()
+        if not page:
+            return
+        yield list(page)
+        after = page[-1].subscriber_id
+
+
+def resume_point() -> Any:
+    """The cursor the previous attempt of this activity heartbeated, if any."""
+    details = activity.info().heartbeat_details
+    return details[0] if details else None
+
+
+def is_mobile(phone: str) -> bool:
+    """A Chinese mobile number takes an SMS; anything else becomes a phone task."""
+    digits = phone.replace("-", "").replace(" ", "").removeprefix("+86")
+    return len(digits) == 11 and digits.startswith("1") and digits.isdigit()

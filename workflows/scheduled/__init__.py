@@ -1,0 +1,1 @@
+"""Workflows run by Temporal Schedules: fee reminders, key-account callbacks, assessments."""
