@@ -10,18 +10,29 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from activities.accountability_activities import AccountabilityActivities
+from activities.assessment_activities import AssessmentActivities
+from activities.callback_plan_activities import CallbackPlanActivities
 from activities.case_activities import CaseActivities
 from activities.db import SessionFactory
 from activities.maintenance_activities import MaintenanceActivities
 from activities.notifications import NotificationActivities, NotificationSender, OutboxSender
+from activities.reminder_activities import ReminderActivities
 from cablecare.settings import Settings
 from workflows.accountability.workflow import AccountabilityCase
 from workflows.maintenance.workflow import MaintenanceNotice
+from workflows.scheduled.workflows import AreaAssessment, FeeReminders, KeyAccountCallbackPlan
 from workflows.service_request.workflow import ServiceRequest
 
 
 def workflow_classes() -> list[type]:
-    return [ServiceRequest, AccountabilityCase, MaintenanceNotice]
+    return [
+        ServiceRequest,
+        AccountabilityCase,
+        MaintenanceNotice,
+        FeeReminders,
+        KeyAccountCallbackPlan,
+        AreaAssessment,
+    ]
 
 
 def activity_callables(
@@ -33,5 +44,8 @@ def activity_callables(
         *CaseActivities(sessions, sender, settings).activities(),
         *AccountabilityActivities(sessions, sender, settings).activities(),
         *MaintenanceActivities(sessions, sender, settings).activities(),
+        *ReminderActivities(sessions, sender, settings).activities(),
+        *CallbackPlanActivities(sessions, sender, settings).activities(),
+        *AssessmentActivities(sessions, settings).activities(),
         NotificationActivities(sender).send_notifications,
     ]

@@ -1,0 +1,379 @@
+"""R3.3 / R3.4 / R3.1 area assessment by SQL aggregation: the same numbers on SQLite and
+PostgreSQL, one million work orders in seconds.
+
+Per area and period:
+- complaint rate = complaints received in the period / the area's households (R3.3);
+- 24-hour response rate = share of work orders whose clock started in the period with
+  `first_response_at - clock_started_at <= 24 h` (R3.3);
+- satisfaction = satisfied / reached callbacks made in the period (R3.3, R5.3);
+- subscribers gained and lost against the yearly growth target, pro-rated per month (R3.4);
+- households per certified technician against the company's norm, flagged over it (R3.1).
+
+Periods are the operator's local months (Asia/Shanghai by default). Each table is scanned once
+for a whole run of months: a CASE over the month boundaries buckets every row, so the yearly
+summary and the monthly report's year-to-date trend cost one query per table. The database
+returns only integer counts; rates are divided here, so both databases give identical results.
+Households and technicians are the directory's current figures (the directory keeps no history).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Integer, and_, case, cast, func
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from activities.case_tables import CallbackRecord, WorkOrder
+from activities.directory_queries import area_staffing
+from activities.directory_tables import Area
+from activities.duty_tables import SubscriptionChange
+from cablecare.domain import Kind
+from cablecare.policy import SlaPolicy
+
+RESPONSE_HOURS = 24  # R3.3 "24-hour work-order response rate"
+TOTAL = "ALL"
+
+
+class ReportKind(StrEnum):
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+
+
+class Counts(BaseModel):
+    """What the database counts: integers only."""
+
+    complaints: int = 0
+    work_orders: int = 0  # clock started in the period
+    responded_24h: int = 0
+    callbacks_reached: int = 0
+    callbacks_satisfied: int = 0
+    gained: int = 0
+    lost: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(**{k: getattr(self, k) + getattr(other, k) for k in Counts.model_fields})
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+class AreaAssessment(Counts):
+    area_id: str
+    name: str = ""
+    company: str = ""
+    households: int = 0
+    technicians: int = 0
+    norm: int = 0
+    growth_target: float = 0.0  # pro-rated to the period (R3.4)
+
+    @property
+    def complaint_rate(self) -> float | None:
+        return _ratio(self.complaints, self.households)
+
+    @property
+    def response_rate(self) -> float | None:
+        return _ratio(self.responded_24h, self.work_orders)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return _ratio(self.callbacks_satisfied, self.callbacks_reached)
+
+    @property
+    def net_growth(self) -> int:
+        return self.gained - self.lost
+
+    @property
+    def growth_attainment(self) -> float | None:
+        return _ratio(self.net_growth, self.growth_target)
+
+    @property
+    def households_per_technician(self) -> float | None:
+        return _ratio(self.households, self.technicians)
+
+    @property
+    def over_norm(self) -> bool:
+        """R3.1: an area with no certified technician is over any norm."""
+        per = self.households_per_technician
+        return per is None or per > self.norm if self.norm else False
+
+    def row(self) -> dict[str, Any]:
+        """Counts and derived figures, flat: one JSON object or CSV line."""
+        data = self.model_dump()
+        for name in (
+            "complaint_rate",
+            "response_rate",
+            "satisfaction",
+            "net_growth",
+            "growth_attainment",
+            "households_per_technician",
+            "over_norm",
+        ):
+            data[name] = getattr(self, name)
+        return data
+
+
+class TrendPoint(BaseModel):
+    period: str
+    counts: Counts
+    households: int
+
+    @property
+    def complaint_rate(self) -> float | None:
+        return _ratio(self.counts.complaints, self.households)
+
+    @property
+    def response_rate(self) -> float | None:
+        return _ratio(self.counts.responded_24h, self.counts.work_orders)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return _ratio(self.counts.callbacks_satisfied, self.counts.callbacks_reached)
+
+
+class AssessmentReport(BaseModel):
+    kind: ReportKind
+    period: str
+    timezone: str
+    starts: datetime
+    ends: datetime
+    policy_version: str
+    computed_at: datetime
+    areas: list[AreaAssessment]
+    total: AreaAssessment
+    trend: list[TrendPoint] = Field(default_factory=list)  # the months of the year so far
+
+    @property
+    def over_norm(self) -> list[str]:
+        return [a.area_id for a in self.areas if a.over_norm]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "period": self.period,
+            "timezone": self.timezone,
+            "starts": self.starts.isoformat(),
+            "ends": self.ends.isoformat(),
+            "policy_version": self.policy_version,
+            "computed_at": self.computed_at.isoformat(),
+            "areas": [a.row() for a in self.areas],
+            "total": self.total.row(),
+            "over_norm": self.over_norm,
+            "trend": [
+                {
+                    "period": p.period,
+                    **p.counts.model_dump(),
+                    "complaint_rate": p.complaint_rate,
+                    "response_rate": p.response_rate,
+                    "satisfaction": p.satisfaction,
+                }
+                for p in self.trend
+            ],
+        }
+
+
+# --- periods ---------------------------------------------------------------------------------
+def parse_month(value: str) -> tuple[int, int]:
+    try:
+        year, month = (int(p) for p in value.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise ValueError(f"month {value!r} is not YYYY-MM, e.g. 2026-11") from None
+    return year, month
+
+
+def month_starts(year: int, first: int, last: int) -> list[date]:
+    """The first day of months `first`..`last` of `year`, plus the first day after them."""
+    days = [date(year, m, 1) for m in range(first, last + 1)]
+    return days + [date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)]
+
+
+def _midnights(days: list[date], tz: str) -> list[datetime]:
+    zone = ZoneInfo(tz)
+    return [datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC) for d in days]
+
+
+# --- SQL ---------------------------------------------------------------------------------------
+def _bucket(column: Any, bounds: list[Any]) -> Any:
+    """The index of the period a value falls in (the WHERE clause keeps the range)."""
+    return case(*[(column < b, i) for i, b in enumerate(bounds[1:])], else_=-1)
+
+
+def _in_range(column: Any, bounds: list[Any]) -> ColumnElement[bool]:
+    return and_(column >= bounds[0], column < bounds[-1])
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _within_hours(session: Session, later: Any, earlier: Any, hours: int) -> Any:
+    """`later - earlier <= hours`, exact to the microsecond on both databases.
+
+    PostgreSQL subtracts timestamps. SQLite stores them as fixed-width UTC text
+    ('2026-11-01 10:00:00.000000'): whole seconds from strftime('%s') plus the six-digit
+    fraction, in integer microseconds (julianday() would round).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from datetime import timedelta
+
+        return (later - earlier) <= timedelta(hours=hours)
+
+    def micros(column: Any) -> Any:
+        seconds = cast(func.strftime("%s", column), Integer)
+        return seconds * 1_000_000 + cast(func.substr(column, 21, 6), Integer)
+
+    return (micros(later) - micros(earlier)) <= hours * 3_600_000_000
+
+
+def count_by_area(
+    session: Session, instants: list[datetime], days: list[date]
+) -> dict[tuple[str, int], Counts]:
+    """Counts per (area, period index) for the periods between consecutive boundaries.
+
+    `instants` are the boundaries as UTC instants (timestamps), `days` the same boundaries as
+    local dates (the date-only subscription changes).
+    """
+    out: dict[tuple[str, int], Counts] = defaultdict(Counts)
+    wo = WorkOrder
+    received = _bucket(col(wo.received_at), instants)
+    for area, idx, n in session.exec(
+        select(wo.area_id, received, func.count())
+        .where(wo.kind == Kind.COMPLAINT.value, _in_range(col(wo.received_at), instants))
+        .group_by(wo.area_id, received)
+    ).all():
+        out[(area, idx)].complaints = int(n)
+
+    started = _bucket(col(wo.clock_started_at), instants)
+    in_time = and_(
+        col(wo.first_response_at).is_not(None),
+        _within_hours(session, col(wo.first_response_at), col(wo.clock_started_at), RESPONSE_HOURS),
+    )
+    for area, idx, n, ok in session.exec(
+        select(wo.area_id, started, func.count(), _count_if(in_time))
+        .where(_in_range(col(wo.clock_started_at), instants))
+        .group_by(wo.area_id, started)
+    ).all():
+        out[(area, idx)].work_orders, out[(area, idx)].responded_24h = int(n), int(ok)
+
+    cb = CallbackRecord
+    at = _bucket(col(cb.at), instants)
+    reached = col(cb.reached).is_(True)
+    for area, idx, r, s in session.exec(
+        select(
+            cb.area_id,
+            at,
+            _count_if(reached),
+            _count_if(and_(reached, col(cb.satisfied).is_(True))),
+        )
+        .where(_in_range(col(cb.at), instants))
+        .group_by(cb.area_id, at)
+    ).all():
+        out[(area, idx)].callbacks_reached, out[(area, idx)].callbacks_satisfied = int(r), int(s)
+
+    sc = SubscriptionChange
+    on = _bucket(col(sc.changed_on), days)
+    for area, idx, g, lost in session.exec(
+        select(sc.area_id, on, _count_if(sc.change == "gained"), _count_if(sc.change == "lost"))
+        .where(_in_range(col(sc.changed_on), days))
+        .group_by(sc.area_id, on)
+    ).all():
+        out[(area, idx)].gained, out[(area, idx)].lost = int(g), int(lost)
+    return out
+
+
+# --- reports -----------------------------------------------------------------------------------
+def _assemble(
+    session: Session,
+    policy: SlaPolicy,
+    counts: dict[tuple[str, int], Counts],
+    periods: list[int],
+    months: int,
+) -> tuple[list[AreaAssessment], AreaAssessment]:
+    staffing = {s.area_id: s for s in area_staffing(session, policy.staffing_norms)}
+    rows: list[AreaAssessment] = []
+    for area in session.exec(select(Area).order_by(col(Area.area_id))).all():
+        summed = sum((counts.get((area.area_id, p), Counts()) for p in periods), Counts())
+        staff = staffing.get(area.area_id)
+        rows.append(
+            AreaAssessment(
+                **summed.model_dump(),
+                area_id=area.area_id,
+                name=area.name,
+                company=area.company.value,
+                households=area.households,
+                technicians=staff.technicians if staff else 0,
+                norm=policy.staffing_norms[area.company],
+                growth_target=area.growth_target * months / 12,
+            )
+        )
+    total = AreaAssessment(
+        **sum(
+            (Counts(**r.model_dump(include=set(Counts.model_fields))) for r in rows), Counts()
+        ).model_dump(),
+        area_id=TOTAL,
+        name="全部服务区",
+        households=sum(r.households for r in rows),
+        technicians=sum(r.technicians for r in rows),
+        growth_target=sum(r.growth_target for r in rows),
+    )
+    return rows, total
+
+
+def _trend(
+    counts: dict[tuple[str, int], Counts], year: int, upto: int, households: int
+) -> list[TrendPoint]:
+    points = []
+    for i in range(upto):
+        month = sum((c for (_, idx), c in counts.items() if idx == i), Counts())
+        points.append(
+            TrendPoint(period=f"{year:04d}-{i + 1:02d}", counts=month, households=households)
+        )
+    return points
+
+
+def monthly_report(session: Session, policy: SlaPolicy, month: str) -> AssessmentReport:
+    """R3.3 monthly assessment of every area, with the year-to-date trend."""
+    year, m = parse_month(month)
+    days = month_starts(year, 1, m)
+    instants = _midnights(days, policy.timezone)
+    counts = count_by_area(session, instants, days)
+    areas, total = _assemble(session, policy, counts, [m - 1], months=1)
+    return AssessmentReport(
+        kind=ReportKind.MONTHLY,
+        period=f"{year:04d}-{m:02d}",
+        timezone=policy.timezone,
+        starts=instants[m - 1],
+        ends=instants[m],
+        policy_version=policy.version,
+        computed_at=datetime.now(UTC),
+        areas=areas,
+        total=total,
+        trend=_trend(counts, year, m, total.households),
+    )
+
+
+def yearly_report(session: Session, policy: SlaPolicy, year: int) -> AssessmentReport:
+    """R3.3 yearly summary: the twelve months summed, and the monthly trend."""
+    days = month_starts(year, 1, 12)
+    instants = _midnights(days, policy.timezone)
+    counts = count_by_area(session, instants, days)
+    areas, total = _assemble(session, policy, counts, list(range(12)), months=12)
+    return AssessmentReport(
+        kind=ReportKind.YEARLY,
+        period=f"{year:04d}",
+        timezone=policy.timezone,
+        starts=instants[0],
+        ends=instants[-1],
+        policy_version=policy.version,
+        computed_at=datetime.now(UTC),
+        areas=areas,
+        total=total,
+        trend=_trend(counts, year, 12, total.households),
+    )
