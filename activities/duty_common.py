@@ -26,9 +26,10 @@ def insert_ignore(session: Session, table: type[SQLModel], rows: Sequence[dict[s
         return 0
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table.__table__).values(list(rows)).on_conflict_do_nothing()  # type: ignore[attr-defined]
-    result = session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
+    target = table.__table__  # type: ignore[attr-defined]
+    stmt = module.insert(target).values(list(rows)).on_conflict_do_nothing()
+    # RETURNING counts only the rows really inserted (rowcount is -1 on psycopg here).
+    return len(session.execute(stmt.returning(*target.primary_key.columns)).all())
 
 
 def local_text(moment: datetime, timezone: str) -> str:

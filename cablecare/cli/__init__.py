@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cablecare.cli import dev, directory, disclosure, sla, worker_cmd
+from cablecare.cli import callbacks, dev, directory, disclosure, sla, worker_cmd
 
 app = typer.Typer(
     name="cablecare",
@@ -17,6 +17,7 @@ app.add_typer(directory.app, name="directory")
 app.command("disclosure")(disclosure.disclosure)
 app.command("dev")(dev.dev)
 app.command("worker")(worker_cmd.worker)
+app.add_typer(callbacks.app, name="callbacks")
 
 
 def main() -> None:

@@ -1,0 +1,102 @@
+"""`cablecare callbacks`: the key-account callback plan (R5.4) — list tasks, record results.
+
+The monthly Schedule creates the tasks; agents record what the customer said (R5.3).
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from activities.callback_plan_activities import (
+    CallbackError,
+    list_key_account_callbacks,
+    record_key_account_callback,
+)
+from activities.db import SessionFactory, init_db
+from activities.duty_tables import KeyAccountCallback
+from cablecare.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.callback()
+def callbacks() -> None:
+    """Key-account callback plan (R5.4): tasks and their results."""
+
+
+def _row(task: KeyAccountCallback) -> dict[str, object]:
+    return {
+        "task_id": task.task_id,
+        "period": task.period,
+        "subscriber_id": task.subscriber_id,
+        "area_id": task.area_id,
+        "assigned_to": task.assigned_to,
+        "due_on": task.due_on.isoformat(),
+        "state": task.state,
+        "reached": task.reached,
+        "satisfied": task.satisfied,
+        "problem_found": task.problem_found,
+        "note": task.note,
+    }
+
+
+@app.command("list")
+def list_tasks(
+    period: str | None = typer.Option(None, "--period", help="YYYY-MM"),
+    open_only: bool = typer.Option(False, "--open", help="Only tasks without a result."),
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+) -> None:
+    """List key-account callback tasks."""
+    url = get_settings().database_url
+    init_db(url)
+    with SessionFactory(url)() as session:
+        rows = [
+            _row(t) for t in list_key_account_callbacks(session, period=period, open_only=open_only)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{'task':<22} {'area':<9} {'agent':<9} {'due':<10} {'state':<5} result")
+    for r in rows:
+        result = (
+            ""
+            if r["state"] == "open"
+            else ("satisfied" if r["satisfied"] else "reached" if r["reached"] else "not reached")
+        )
+        agent = r["assigned_to"] or "-"
+        typer.echo(
+            f"{r['task_id']:<22} {r['area_id']:<9} {agent:<9} {r['due_on']:<10} {r['state']:<5} "
+            + result
+        )
+
+
+@app.command("record")
+def record(
+    task_id: str = typer.Argument(..., help="e.g. 2026-11/SUB-000001"),
+    agent: str = typer.Option(..., "--agent", help="The callback agent's staff id (R8.1)."),
+    reached: bool = typer.Option(..., "--reached/--not-reached"),
+    satisfied: bool | None = typer.Option(None, "--satisfied/--not-satisfied"),
+    problem: bool = typer.Option(False, "--problem", help="A problem was found (R5.2)."),
+    note: str = typer.Option("", "--note"),
+) -> None:
+    """Record the result of one callback (R5.3)."""
+    url = get_settings().database_url
+    init_db(url)
+    try:
+        with SessionFactory(url)() as session:
+            task = record_key_account_callback(
+                session,
+                task_id=task_id,
+                agent_id=agent,
+                reached=reached,
+                satisfied=satisfied,
+                problem_found=problem,
+                note=note,
+            )
+            row = _row(task)
+    except CallbackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(json.dumps(row, ensure_ascii=False))
