@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cablecare.cli import callbacks, dev, directory, disclosure, sla, worker_cmd
+from cablecare.cli import callbacks, dev, directory, disclosure, report, sla, worker_cmd
 
 app = typer.Typer(
     name="cablecare",
@@ -18,6 +18,7 @@ app.command("disclosure")(disclosure.disclosure)
 app.command("dev")(dev.dev)
 app.command("worker")(worker_cmd.worker)
 app.add_typer(callbacks.app, name="callbacks")
+app.add_typer(report.app, name="report")
 
 
 def main() -> None:

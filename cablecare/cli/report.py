@@ -1,0 +1,112 @@
+"""`cablecare report`: the area assessment (R3.3, R3.4, R3.1) on demand, and its inputs.
+
+`monthly --month 2026-11` / `yearly --year 2026` compute by SQL from DATABASE_URL and print
+JSON (default), CSV or a self-contained HTML page with charts, to stdout or `--output FILE`.
+`import-changes FILE.csv` loads subscriber gains and losses (R3.4) from billing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import typer
+
+from activities.db import SessionFactory, init_db
+from activities.report_render import RENDERERS
+from activities.reports import AssessmentReport, monthly_report, parse_month, yearly_report
+from activities.subscription_import import SubscriptionImportError, import_subscription_changes
+from cablecare.policy import PolicyError, load_policy
+from cablecare.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True)
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+
+
+@app.callback()
+def report() -> None:
+    """Area assessment reports (R3.3): monthly, yearly, and their subscription data."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def _emit(report: AssessmentReport, fmt: Format, output: Path | None) -> None:
+    text = RENDERERS[fmt.value](report)
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"{fmt.value} report for {report.period} written to {output}", err=True)
+
+
+def _compute(kind: str, period: str) -> AssessmentReport:
+    settings = get_settings()
+    try:
+        policy = load_policy(settings.policy_path)
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
+    init_db(settings.database_url)
+    with SessionFactory(settings.database_url)() as session:
+        if kind == "yearly":
+            return yearly_report(session, policy, int(period))
+        return monthly_report(session, policy, period)
+
+
+def _last_month() -> str:
+    now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+FORMAT = typer.Option(Format.JSON, "--format", "-f", help="json, csv or html (with charts).")
+OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
+
+
+@app.command("monthly")
+def monthly(
+    month: str = typer.Option(None, "--month", help="YYYY-MM; default: last month."),
+    fmt: Format = FORMAT,
+    output: Path | None = OUTPUT,
+) -> None:
+    """Monthly assessment of every area, with the year-to-date trend."""
+    month = month or _last_month()
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    _emit(_compute("monthly", month), fmt, output)
+
+
+@app.command("yearly")
+def yearly(
+    year: int = typer.Option(..., "--year", min=2000, max=2100, help="e.g. 2026"),
+    fmt: Format = FORMAT,
+    output: Path | None = OUTPUT,
+) -> None:
+    """Yearly summary of every area: the twelve months summed, and the monthly trend."""
+    _emit(_compute("yearly", str(year)), fmt, output)
+
+
+@app.command("import-changes")
+def import_changes(
+    path: Path = typer.Argument(..., help="CSV: area_id,subscriber_id,change,changed_on"),
+) -> None:
+    """Import subscriber gains/losses (R3.4); the whole file or nothing; re-import is a no-op."""
+    url = get_settings().database_url
+    init_db(url)
+    try:
+        inserted, present = import_subscription_changes(url, path)
+    except SubscriptionImportError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"subscription changes: {inserted} inserted, {present} already present")
