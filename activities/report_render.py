@@ -51,6 +51,10 @@ def number(v: float | None) -> str:
     return "-" if v is None else f"{v:,.0f}"
 
 
+def signed(v: float | None) -> str:
+    return "-" if v is None else f"{v:+,.0f}"
+
+
 # --- SVG ---------------------------------------------------------------------------------------
 def _text(x: float, y: float, content: str, anchor: str = "start", cls: str = "") -> str:
     klass = f' class="{cls}"' if cls else ""
@@ -70,21 +74,35 @@ def bar_chart(
     items: Sequence[tuple[str, float | None, bool]],
     fmt: Callable[[float | None], str],
     reference: tuple[float, str] | None = None,
+    marks: tuple[Sequence[float | None], str] | None = None,
 ) -> str:
-    """Horizontal bars, one per area; `True` marks a bar red (over the norm, under target)."""
-    label_w, bar_w, row_h, top = 130, 360, 26, 34
-    values = [v for _, v, _ in items if v is not None]
-    scale_max = max([*values, reference[0] if reference else 0, 1e-9])
+    """Horizontal bars, one per area; `True` marks a bar red (over the norm, under target).
+
+    `reference` draws one dashed line across all bars (an average, 100%); `marks` draws a tick
+    on each bar at that area's own yardstick (its company's norm, its growth target).
+    """
+    label_w, bar_w, row_h, top = 190, 330, 26, 34
+    values = [max(v, 0) for _, v, _ in items if v is not None]
+    ticks = [m for m in marks[0] if m is not None] if marks else []
+    scale_max = max([*values, *ticks, reference[0] if reference else 0, 1e-9])
     height = top + row_h * len(items) + 24
     parts = _svg_open(label_w + bar_w + 90, height, title)
     for i, (label, value, alarm) in enumerate(items):
         y = top + i * row_h
-        width = 0 if value is None else max(bar_w * value / scale_max, 1)
+        width = 0 if value is None else max(bar_w * max(value, 0) / scale_max, 1)
         parts.append(_text(label_w - 8, y + 16, label, anchor="end"))
         parts.append(
             f'<rect x="{label_w}" y="{y + 4}" width="{width:.1f}" height="{row_h - 9}" '
             f'fill="{RED if alarm else BLUE}" rx="2"/>'
         )
+        mark = marks[0][i] if marks else None
+        if mark is not None:
+            mx = label_w + bar_w * max(mark, 0) / scale_max
+            parts.append(
+                f'<line x1="{mx:.1f}" y1="{y + 1}" x2="{mx:.1f}" y2="{y + row_h - 2}" '
+                f'stroke="{INK}" stroke-width="2"/>'
+            )
+            width = max(width, mx - label_w)
         parts.append(_text(label_w + width + 6, y + 16, fmt(value)))
     if reference is not None:
         x = label_w + bar_w * reference[0] / scale_max
@@ -93,6 +111,8 @@ def bar_chart(
             f'stroke="{INK}" stroke-dasharray="4 3"/>'
         )
         parts.append(_text(x, height - 4, reference[1], anchor="middle", cls="ref"))
+    if marks is not None:
+        parts.append(_text(label_w, height - 4, f"| {marks[1]}", cls="ref"))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -102,11 +122,14 @@ def line_chart(
     points: Sequence[tuple[str, float | None]],
     fmt: Callable[[float | None], str],
     highlight: str | None = None,
+    ceiling: float | None = None,
 ) -> str:
-    """Months along x; a gap where a month has no data. `highlight` marks the report's month."""
+    """Months along x; a gap where a month has no data. `highlight` marks the report's month;
+    `ceiling` caps the y axis (a share never exceeds 100%)."""
     left, width, top, height = 56, 480, 34, 150
     values = [v for _, v in points if v is not None]
     hi = max([*values, 1e-9]) * 1.15
+    hi = min(hi, ceiling) if ceiling is not None and max(values, default=0) <= ceiling else hi
     step = width / max(len(points) - 1, 1)
     base = top + height
     parts = _svg_open(left + width + 40, base + 40, title)
@@ -146,8 +169,8 @@ def _polyline(points: list[str]) -> str:
 
 # --- the page ----------------------------------------------------------------------------------
 STYLE = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;color:#1f2933;
-margin:24px auto;max-width:1180px;padding:0 16px}
+body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",
+sans-serif;color:#1f2933;margin:24px auto;max-width:1180px;padding:0 16px}
 h1{font-size:24px;margin:0 0 4px}
 h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d9e2ec}
 .sub{color:#52606d;margin:0 0 16px}.cards{display:flex;gap:12px;flex-wrap:wrap}
@@ -192,7 +215,6 @@ def _cards(report: AssessmentReport) -> str:
 def _bars(report: AssessmentReport) -> str:
     areas, t = report.areas, report.total
     norms = sorted({a.norm for a in areas})
-    per_area = len(areas) or 1
 
     def items(value: Callable[[AreaAssessment], float | None], alarm: Callable[..., bool]) -> list:
         return [(_label(a), value(a), alarm(a)) for a in areas]
@@ -202,7 +224,6 @@ def _bars(report: AssessmentReport) -> str:
 
     average = (t.complaint_rate, "全部平均") if t.complaint_rate is not None else None
     norm_text = " / ".join(f"{n:,}" for n in norms)
-    norm_line = (min(norms), f"定额 {min(norms):,}") if norms else None
     charts = [
         bar_chart("投诉率（‰，越低越好）Complaint rate",
                   items(lambda a: a.complaint_rate, never), permille, average),
@@ -211,12 +232,12 @@ def _bars(report: AssessmentReport) -> str:
         bar_chart("客户满意率 Satisfaction (callbacks)",
                   items(lambda a: a.satisfaction, never), percent, (1.0, "100%")),
         bar_chart("净增用户 vs 目标 Net growth (red: below target)",
-                  items(lambda a: max(a.net_growth, 0), lambda a: a.net_growth < a.growth_target),
-                  number, (t.growth_target / per_area, "平均目标")),
+                  items(lambda a: a.net_growth, lambda a: a.net_growth < a.growth_target),
+                  signed, marks=([a.growth_target for a in areas], "当期目标 target")),
         bar_chart("流失用户 Subscribers lost", items(lambda a: a.lost, never), number),
         bar_chart(f"每名维护人员服务户数 Households per technician (norm {norm_text})",
                   items(lambda a: a.households_per_technician, lambda a: a.over_norm),
-                  number, norm_line),
+                  number, marks=([a.norm for a in areas], "定额 norm (R3.1)")),
     ]  # fmt: skip
     return '<div class="grid">' + "".join(charts) + "</div>"
 
@@ -227,11 +248,21 @@ def _trend(report: AssessmentReport) -> str:
     hl = report.period if report.kind == ReportKind.MONTHLY else None
     trend = report.trend
     series = [
-        ("投诉率趋势 Complaint rate", [(p.period, p.complaint_rate) for p in trend], permille),
-        ("24小时响应率趋势 Response rate", [(p.period, p.response_rate) for p in trend], percent),
-        ("满意率趋势 Satisfaction", [(p.period, p.satisfaction) for p in trend], percent),
+        (
+            "投诉率趋势 Complaint rate",
+            [(p.period, p.complaint_rate) for p in trend],
+            permille,
+            None,
+        ),
+        (
+            "24小时响应率趋势 Response rate",
+            [(p.period, p.response_rate) for p in trend],
+            percent,
+            1.0,
+        ),
+        ("满意率趋势 Satisfaction", [(p.period, p.satisfaction) for p in trend], percent, 1.0),
     ]
-    charts = "".join(line_chart(title, points, fmt, hl) for title, points, fmt in series)
+    charts = "".join(line_chart(title, pts, fmt, hl, cap) for title, pts, fmt, cap in series)
     year = escape(report.period[:4])
     return f"<h2>{year} 年度趋势 The year so far</h2><div class='grid'>{charts}</div>"
 
