@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities import directory_queries as dq
 from activities.case_tables import CallbackRecord, CaseEvent, EscalationRecord, WorkOrder
@@ -24,12 +24,15 @@ from cablecare.domain import Role
 from cablecare.policy import load_policy
 from cablecare.settings import Settings
 from cablecare.sla import limit_due_at
+from starter.accountability import open_case
 from workflows.service_request.activity_io import (
     COMPUTE_DEADLINE,
+    OPEN_ACCOUNTABILITY,
     PREPARE_CASE,
     SYNC_CASE,
     DeadlineInput,
     DeadlineResult,
+    OpenAccountabilityInput,
     PrepareCaseInput,
     SyncCaseInput,
 )
@@ -64,7 +67,7 @@ class CaseActivities:
         self._calendars: dict[str, BusinessCalendar] = {}
 
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.prepare_case, self.compute_deadline, self.sync_case]
+        return [self.prepare_case, self.compute_deadline, self.sync_case, self.open_accountability]
 
     def _calendar(self, timezone: str) -> BusinessCalendar:
         if timezone not in self._calendars:
@@ -91,7 +94,9 @@ class CaseActivities:
                     type="UnknownArea",
                     non_retryable=True,
                 )
-            unknown = [r.staff_id for r in data.received_by if session.get(Staff, r.staff_id) is None]
+            unknown = [
+                r.staff_id for r in data.received_by if session.get(Staff, r.staff_id) is None
+            ]
             if unknown:
                 raise ApplicationError(
                     f"received_by names staff not in the directory: {', '.join(unknown)}",
@@ -99,9 +104,9 @@ class CaseActivities:
                     non_retryable=True,
                 )
             roster = self._roster(session, area)
-            technician = area.technician_id
-            if Role.TECHNICIAN.value not in roster.get(technician, []):
-                technician = None  # R8.1 never auto-assign to someone not certified
+            # R8.1 never auto-assign to someone not certified as a technician
+            certified = Role.TECHNICIAN.value in roster.get(area.technician_id, [])
+            technician = area.technician_id if certified else None
             return CaseContext(
                 area_id=area.area_id,
                 setting=area.setting,
@@ -131,7 +136,22 @@ class CaseActivities:
     @activity.defn(name=COMPUTE_DEADLINE)
     def compute_deadline(self, data: DeadlineInput) -> DeadlineResult:
         """Once per clock start (R4.1): the limit on the national calendar (R4.3, R4.4)."""
-        return DeadlineResult(due_at=limit_due_at(data.limit, self._calendar(data.timezone), data.start))
+        return DeadlineResult(
+            due_at=limit_due_at(data.limit, self._calendar(data.timezone), data.start)
+        )
+
+    @activity.defn(name=OPEN_ACCOUNTABILITY)
+    async def open_accountability(self, data: OpenAccountabilityInput) -> None:
+        """R4.7 / R6.1: a violation opens an AccountabilityCase that outlives the request.
+
+        Started as an independent workflow rather than a child: the request neither waits for
+        nor owns it, and a retry finds the same case by its id (one case per violation)."""
+        client = activity.client()
+        for case in data.cases:
+            try:
+                await open_case(client, case)
+            except WorkflowAlreadyStartedError:
+                pass  # already opened and decided: never a second case for the same violation
 
     @activity.defn(name=SYNC_CASE)
     def sync_case(self, data: SyncCaseInput) -> None:
@@ -156,11 +176,16 @@ class CaseActivities:
         log.info("case.synced", workflow_id=wo.workflow_id, step=data.step, state=wo.state.value)
 
     def _insert_missing(self, session: Session, data: SyncCaseInput) -> None:
-        wf, req, area = data.work_order.workflow_id, data.work_order.request_id, data.work_order.area_id
+        wf, req, area = (
+            data.work_order.workflow_id,
+            data.work_order.request_id,
+            data.work_order.area_id,
+        )
         have_events = set(
             session.exec(
                 select(CaseEvent.seq).where(
-                    CaseEvent.workflow_id == wf, CaseEvent.seq.in_([e.seq for e in data.events])  # type: ignore[attr-defined]
+                    CaseEvent.workflow_id == wf,
+                    CaseEvent.seq.in_([e.seq for e in data.events]),  # type: ignore[attr-defined]
                 )
             )
         )
@@ -192,4 +217,6 @@ class CaseActivities:
         )
         for c in data.callbacks:
             if c.seq not in have_cb:
-                session.add(CallbackRecord(workflow_id=wf, request_id=req, area_id=area, **c.model_dump()))
+                session.add(
+                    CallbackRecord(workflow_id=wf, request_id=req, area_id=area, **c.model_dump())
+                )

@@ -14,7 +14,8 @@ from temporalio.envconfig import ClientConfig
 
 
 async def connect(target_host: str | None = None, **overrides: Any) -> Client:
-    config = ClientConfig.load_client_connect_config()
+    """Connect per Temporal's env config; `target_host` and `overrides` win over it."""
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", "localhost:7233")
     if target_host:
         config["target_host"] = target_host

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from cablecare.domain import TASK_QUEUE
 from workflows.accountability.messages import (
@@ -24,6 +24,8 @@ async def open_case(
         id=workflow_id(data.case_id),
         task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # A decided case stays decided: the same case id never opens a second time.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         result_type=AccountabilityStatus,
         # Shown in the UI in clear text: ids and the rule only, never names or phones.
         static_summary=f"Accountability {data.case_id}: staff {data.staff_id}, rule {data.rule}",

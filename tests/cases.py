@@ -9,8 +9,8 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from cablecare.domain import TASK_QUEUE
-from workflows.service_request.messages import ServiceRequestInput, workflow_id
+from starter.service_request import start_service_request
+from workflows.service_request.messages import ServiceRequestInput
 from workflows.service_request.state import ServiceRequestSnapshot
 from workflows.service_request.workflow import ServiceRequest
 
@@ -43,12 +43,7 @@ def new_request(**fields: Any) -> ServiceRequestInput:
 
 
 async def start(client: Client, request: ServiceRequestInput) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(
-        ServiceRequest.run,
-        request,
-        id=workflow_id(request.request_id),
-        task_queue=TASK_QUEUE,
-    )
+    return await start_service_request(client, request)
 
 
 async def status(handle: WorkflowHandle[Any, Any]) -> ServiceRequestSnapshot:

@@ -25,7 +25,9 @@ from temporalio.worker import Worker
 from cablecare.search_attributes import ALL_KEYS
 from cablecare.settings import Settings
 
-PG_ADMIN_URL = os.environ.get("CABLECARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CABLECARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def temporal_binary() -> str:

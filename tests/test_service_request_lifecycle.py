@@ -27,7 +27,9 @@ from workflows.service_request.workflow import ServiceRequest
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-async def test_r4_3_ordinary_fault_full_lifecycle_closes_after_callback(env: WorkflowEnvironment, worker: Worker) -> None:
+async def test_r4_3_ordinary_fault_full_lifecycle_closes_after_callback(
+    env: WorkflowEnvironment, worker: Worker
+) -> None:
     handle = await start(env.client, new_request())
     snap = await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
     assert snap.technician_id == AREA_TECH
@@ -35,10 +37,13 @@ async def test_r4_3_ordinary_fault_full_lifecycle_closes_after_callback(env: Wor
     assert snap.clock.due_at is not None and snap.clock.started_at is not None
     assert snap.clock.due_at - snap.clock.started_at == timedelta(hours=24)
     snap = await handle.execute_update(
-        ServiceRequest.report_progress, ReportProgressUpdate(technician_id=AREA_TECH, status="on_site")
+        ServiceRequest.report_progress,
+        ReportProgressUpdate(technician_id=AREA_TECH, status="on_site"),
     )
     assert snap.state == CaseState.IN_PROGRESS
-    snap = await handle.execute_update(ServiceRequest.resolve, ResolveUpdate(by=AREA_TECH, resolution="replaced connector"))
+    snap = await handle.execute_update(
+        ServiceRequest.resolve, ResolveUpdate(by=AREA_TECH, resolution="replaced connector")
+    )
     assert snap.state == CaseState.AWAITING_CALLBACK
     assert snap.callback_due_at is not None and snap.resolved_at is not None
     assert snap.callback_due_at - snap.resolved_at == timedelta(hours=72)
@@ -48,4 +53,8 @@ async def test_r4_3_ordinary_fault_full_lifecycle_closes_after_callback(env: Wor
     )
     assert snap.state == CaseState.CLOSED
     result = await handle.result()
-    assert result["state"] == "closed" if isinstance(result, dict) else result.state == CaseState.CLOSED
+    assert (
+        result["state"] == "closed"
+        if isinstance(result, dict)
+        else result.state == CaseState.CLOSED
+    )

@@ -8,12 +8,14 @@ from pydantic import BaseModel, Field
 
 from cablecare.domain import CaseState, Kind, Severity
 from cablecare.policy import TimeLimit
+from workflows.accountability.messages import AccountabilityCaseInput
 from workflows.service_request.messages import StaffRef
 from workflows.service_request.state import CallbackEntry, Escalation, TimelineEntry
 
 PREPARE_CASE = "prepare_case"
 COMPUTE_DEADLINE = "compute_deadline"
 SYNC_CASE = "sync_case"
+OPEN_ACCOUNTABILITY = "open_accountability_cases"
 
 
 class PrepareCaseInput(BaseModel):
@@ -67,3 +69,7 @@ class SyncCaseInput(BaseModel):
     events: list[TimelineEntry] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
     callbacks: list[CallbackEntry] = Field(default_factory=list)
+
+
+class OpenAccountabilityInput(BaseModel):
+    cases: list[AccountabilityCaseInput]

@@ -105,10 +105,20 @@ class Case:
         self.data.step += 1
         return self.data.step
 
-    def log(self, now: datetime, type_: str, by: str | None = None, detail: str = "", *, rejected: bool = False) -> None:
+    def log(
+        self,
+        now: datetime,
+        type_: str,
+        by: str | None = None,
+        detail: str = "",
+        *,
+        rejected: bool = False,
+    ) -> None:
         s = self.snap
         s.timeline.append(
-            TimelineEntry(seq=self._next_step(), at=now, type=type_, by=by, detail=detail, rejected=rejected)
+            TimelineEntry(
+                seq=self._next_step(), at=now, type=type_, by=by, detail=detail, rejected=rejected
+            )
         )
         # Keep the workflow state bounded: synced entries beyond the newest ones live in the DB.
         excess = len(s.timeline) - TIMELINE_KEPT
@@ -123,7 +133,9 @@ class Case:
         for staff_id in dict.fromkeys(staff_ids):  # each person once, in order
             self._notify("staff", "staff", staff_id, template, params)
 
-    def _notify(self, channel: str, kind: str, recipient: str, template: str, params: dict[str, str]) -> None:
+    def _notify(
+        self, channel: str, kind: str, recipient: str, template: str, params: dict[str, str]
+    ) -> None:
         policy = self.ctx.policy
         base = {
             "request_id": self.snap.request_id,
@@ -134,14 +146,24 @@ class Case:
         key = f"{self.snap.request_id}/{template}/{recipient}/{self.data.step}"
         self.data.outbox.append(
             OutgoingNotification(
-                key=key, channel=channel, recipient_kind=kind, recipient_id=recipient,
-                template=template, params={**base, **params},
+                key=key,
+                channel=channel,
+                recipient_kind=kind,
+                recipient_id=recipient,
+                template=template,
+                params={**base, **params},
             )
         )
 
     def escalate(
-        self, now: datetime, kind: EscalationKind, rule: str, to: list[str], reason: str,
-        *, accountable: str | None = None,
+        self,
+        now: datetime,
+        kind: EscalationKind,
+        rule: str,
+        to: list[str],
+        reason: str,
+        *,
+        accountable: str | None = None,
     ) -> Escalation:
         """Record an escalation, tell the people it goes to, and open an accountability case
         against `accountable` when the event is a violation (R4.7, R6.1)."""
@@ -162,13 +184,26 @@ class Case:
                     occurred_at=now,
                 )
             )
-        esc = Escalation(key=key, kind=kind, rule=rule, at=now, to=list(dict.fromkeys(to)), reason=reason,
-                         accountability_case_id=case_id)
+        esc = Escalation(
+            key=key,
+            kind=kind,
+            rule=rule,
+            at=now,
+            to=list(dict.fromkeys(to)),
+            reason=reason,
+            accountability_case_id=case_id,
+        )
         s.escalations.append(esc)
         self.log(now, f"escalation.{kind.value}", detail=f"{rule}: {reason} -> {', '.join(esc.to)}")
         template = "staff_warning" if kind == EscalationKind.WARNING else "staff_escalation"
-        self.notify_staff(esc.to, template, reason=reason, rule=rule, due_at=_fmt(s.clock.due_at),
-                          limit=s.clock.limit_label or "")
+        self.notify_staff(
+            esc.to,
+            template,
+            reason=reason,
+            rule=rule,
+            due_at=_fmt(s.clock.due_at),
+            limit=s.clock.limit_label or "",
+        )
         return esc
 
     def supervisors_for_breach(self) -> list[str]:
@@ -210,7 +245,9 @@ def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case
     snap.priority = "urgent" if case.urgent else "normal"
     if data.kind == Kind.COMPLAINT:
         snap.acknowledge_due_at = received + timedelta(hours=policy.acknowledge_hours)  # R9.2
-    case.log(now, "received", by=snap.owner_id, detail=f"{data.kind.value} via {data.channel.value}")
+    case.log(
+        now, "received", by=snap.owner_id, detail=f"{data.kind.value} via {data.channel.value}"
+    )
     if missing:
         # R2.5: every missing item in one notice.
         case.log(now, "materials.missing", detail=", ".join(missing))

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from workflows.service_request.state import Clock
 
 
-def started(previous: Clock, *, at: datetime, base_due_at: datetime, label: str, rule: str) -> Clock:
+def started(
+    previous: Clock, *, at: datetime, base_due_at: datetime, label: str, rule: str
+) -> Clock:
     """A new round of the clock (R4.1 first start; R5.2 reopened after a callback)."""
     clock = Clock(
         round=previous.round + 1,
@@ -46,7 +48,11 @@ def resumed(clock: Clock, at: datetime) -> Clock:
     stood = (at - clock.paused_at).total_seconds()
     return refreshed(
         clock.model_copy(
-            update={"paused": False, "paused_at": None, "paused_seconds": clock.paused_seconds + stood}
+            update={
+                "paused": False,
+                "paused_at": None,
+                "paused_seconds": clock.paused_seconds + stood,
+            }
         )
     )
 

@@ -34,15 +34,30 @@ def pending(case: Case) -> list[Deadline]:
         if not c.warned:
             at = clk.warning_at(c, policy.warning_fraction)
             assert at is not None
-            out.append(Deadline(at, "warning", f"{int(policy.warning_fraction * 100)}% warning: {c.limit_label}"))
+            out.append(
+                Deadline(
+                    at, "warning", f"{int(policy.warning_fraction * 100)}% warning: {c.limit_label}"
+                )
+            )
         if not c.breached:
             out.append(Deadline(c.due_at, "breach", c.limit_label or "deadline"))
     if s.kind == Kind.COMPLAINT and s.acknowledged_at is None and s.acknowledge_due_at is not None:
         if not any(e.kind == EscalationKind.ACKNOWLEDGE_OVERDUE for e in s.escalations):
-            out.append(Deadline(s.acknowledge_due_at, "acknowledge", f"{policy.acknowledge_hours} h complaint acknowledgement"))
+            out.append(
+                Deadline(
+                    s.acknowledge_due_at,
+                    "acknowledge",
+                    f"{policy.acknowledge_hours} h complaint acknowledgement",
+                )
+            )
     if s.state == CaseState.AWAITING_CALLBACK and s.callback_due_at is not None:
-        if not any(e.kind == EscalationKind.CALLBACK_OVERDUE and e.at >= (s.resolved_at or e.at) for e in s.escalations):
-            out.append(Deadline(s.callback_due_at, "callback", f"{policy.callback_hours} h callback"))
+        if not any(
+            e.kind == EscalationKind.CALLBACK_OVERDUE and e.at >= (s.resolved_at or e.at)
+            for e in s.escalations
+        ):
+            out.append(
+                Deadline(s.callback_due_at, "callback", f"{policy.callback_hours} h callback")
+            )
     v = s.visit
     if v is not None and solving and not v.kept and not v.missed:
         out.append(Deadline(v.window_end, "appointment", "visit appointment window"))
@@ -66,7 +81,9 @@ def _warning(case: Case, now: datetime) -> None:
     s = case.snap
     s.clock = s.clock.model_copy(update={"warned": True})
     to = [x for x in (s.technician_id, s.owner_id) if x]
-    case.escalate(now, EscalationKind.WARNING, "R7.3", to, f"{s.clock.limit_label} due {_fmt(s.clock.due_at)}")
+    case.escalate(
+        now, EscalationKind.WARNING, "R7.3", to, f"{s.clock.limit_label} due {_fmt(s.clock.due_at)}"
+    )
 
 
 def _breach(case: Case, now: datetime) -> None:
@@ -75,8 +92,12 @@ def _breach(case: Case, now: datetime) -> None:
     s.clock = s.clock.model_copy(update={"breached": True, "breached_at": now})
     rule = s.clock.rule or "R4.3"
     case.escalate(
-        now, EscalationKind.BREACH, rule, case.supervisors_for_breach(),
-        f"{s.clock.limit_label} breached", accountable=s.technician_id or s.owner_id,
+        now,
+        EscalationKind.BREACH,
+        rule,
+        case.supervisors_for_breach(),
+        f"{s.clock.limit_label} breached",
+        accountable=s.technician_id or s.owner_id,
     )
 
 
@@ -84,14 +105,25 @@ def _acknowledge(case: Case, now: datetime) -> None:
     """R9.2: a complaint not acknowledged within 4 h; the owner answers for it."""
     s = case.snap
     to = list(case.ctx.supervisors) + (case.ctx.leaders if case.urgent else [])
-    case.escalate(now, EscalationKind.ACKNOWLEDGE_OVERDUE, "R9.2", to,
-                  "complaint not acknowledged in time", accountable=s.owner_id)
+    case.escalate(
+        now,
+        EscalationKind.ACKNOWLEDGE_OVERDUE,
+        "R9.2",
+        to,
+        "complaint not acknowledged in time",
+        accountable=s.owner_id,
+    )
 
 
 def _callback(case: Case, now: datetime) -> None:
     """R5.1: a missing callback escalates; the callback is still owed."""
-    case.escalate(now, EscalationKind.CALLBACK_OVERDUE, "R5.1", list(case.ctx.supervisors),
-                  "callback not made in time")
+    case.escalate(
+        now,
+        EscalationKind.CALLBACK_OVERDUE,
+        "R5.1",
+        list(case.ctx.supervisors),
+        "callback not made in time",
+    )
 
 
 def _appointment(case: Case, now: datetime) -> None:
@@ -99,8 +131,14 @@ def _appointment(case: Case, now: datetime) -> None:
     s = case.snap
     assert s.visit is not None
     s.visit.missed = True
-    case.escalate(now, EscalationKind.APPOINTMENT_MISSED, "R9.7", list(case.ctx.supervisors),
-                  "visit appointment missed", accountable=s.visit.technician_id)
+    case.escalate(
+        now,
+        EscalationKind.APPOINTMENT_MISSED,
+        "R9.7",
+        list(case.ctx.supervisors),
+        "visit appointment missed",
+        accountable=s.visit.technician_id,
+    )
 
 
 _HANDLERS = {

@@ -60,7 +60,9 @@ def _the_technician(case: Case, technician_id: str) -> None:
     if assigned is None:
         _refuse("no technician is assigned to this request yet")
     if technician_id != assigned:
-        _refuse(f"technician {technician_id} is not assigned to this request (assigned: {assigned})")
+        _refuse(
+            f"technician {technician_id} is not assigned to this request (assigned: {assigned})"
+        )
 
 
 def submit_materials(case: Case, u: SubmitMaterialsUpdate, now: datetime) -> None:
@@ -114,9 +116,16 @@ def report_progress(case: Case, u: ReportProgressUpdate, now: datetime) -> None:
 def resolve(case: Case, u: ResolveUpdate, now: datetime) -> None:
     _solving(case)
     s = case.snap
-    allowed = u.by in (s.technician_id, s.owner_id) or case.has_role(u.by, Role.DISPATCHER) or case.has_role(u.by, Role.SUPERVISOR)
+    allowed = (
+        u.by in (s.technician_id, s.owner_id)
+        or case.has_role(u.by, Role.DISPATCHER)
+        or case.has_role(u.by, Role.SUPERVISOR)
+    )
     if not allowed:
-        _refuse(f"staff {u.by} may not resolve this request (the technician, the owner, a dispatcher or a supervisor may)")
+        _refuse(
+            f"staff {u.by} may not resolve this request "
+            "(the technician, the owner, a dispatcher or a supervisor may)"
+        )
 
 
 def report_unreachable(case: Case, u: ReportUnreachableUpdate, now: datetime) -> None:

@@ -9,7 +9,6 @@ from workflows.service_request import clock as clk
 from workflows.service_request.case import Case, _fmt
 from workflows.service_request.messages import (
     AcknowledgeUpdate,
-    AssignUpdate,
     CancelUpdate,
     DecideExtensionUpdate,
     ForceMajeureUpdate,
@@ -35,7 +34,9 @@ def start_clock(case: Case, now: datetime, base_due_at: datetime) -> None:
     """R4.1 the clock starts now; R3.1 the area's technician gets the case automatically."""
     s = case.snap
     limit = case.ctx.policy.time_limit(s.kind, s.severity, case.ctx.setting)
-    s.clock = clk.started(s.clock, at=now, base_due_at=base_due_at, label=limit.label, rule=limit.rule)
+    s.clock = clk.started(
+        s.clock, at=now, base_due_at=base_due_at, label=limit.label, rule=limit.rule
+    )
     s.state = CaseState.OPEN
     case.log(now, "clock.started", detail=f"{limit.label}, due {_fmt(s.clock.due_at)}")
     if s.clock.round == 1 and s.kind.value != "complaint":
@@ -83,12 +84,21 @@ def refer(case: Case, now: datetime, u: ReferUpdate) -> None:
 def schedule_visit(case: Case, now: datetime, u: ScheduleVisitUpdate) -> None:
     """R9.7: home visits by appointment."""
     s = case.snap
-    s.visit = Visit(technician_id=u.technician_id, window_start=u.window_start, window_end=u.window_end)
+    s.visit = Visit(
+        technician_id=u.technician_id, window_start=u.window_start, window_end=u.window_end
+    )
     s.first_response_at = s.first_response_at or now
-    case.log(now, "visit.scheduled", by=u.technician_id, detail=f"{_fmt(u.window_start)} - {_fmt(u.window_end)}")
+    case.log(
+        now,
+        "visit.scheduled",
+        by=u.technician_id,
+        detail=f"{_fmt(u.window_start)} - {_fmt(u.window_end)}",
+    )
     case.notify_subscriber(
-        "visit_scheduled", technician_id=u.technician_id,
-        window_start=_fmt(u.window_start), window_end=_fmt(u.window_end),
+        "visit_scheduled",
+        technician_id=u.technician_id,
+        window_start=_fmt(u.window_start),
+        window_end=_fmt(u.window_end),
     )
 
 
@@ -132,16 +142,30 @@ def report_unreachable(case: Case, now: datetime, u: ReportUnreachableUpdate) ->
     s.state = CaseState.DEEMED_COMPLETED
     s.closed_at = now
     case.log(now, "deemed_completed", by=u.technician_id, detail=f"{u.reason.value}: {u.report}")
-    case.escalate(now, EscalationKind.UNREACHABLE_REPORT, "R4.5", case.ctx.business_leads, u.reason.value)
-    case.notify_staff(case.ctx.business_leads, "unreachable_report", reason=u.reason.value,
-                      reason_zh=_REASON_ZH[u.reason], report=u.report)
+    case.escalate(
+        now, EscalationKind.UNREACHABLE_REPORT, "R4.5", case.ctx.business_leads, u.reason.value
+    )
+    case.notify_staff(
+        case.ctx.business_leads,
+        "unreachable_report",
+        reason=u.reason.value,
+        reason_zh=_REASON_ZH[u.reason],
+        report=u.report,
+    )
 
 
 def request_extension(case: Case, now: datetime, u: RequestExtensionUpdate) -> None:
     """R4.6: a request alone changes nothing; it waits for a leader."""
-    case.snap.pending_extension = PendingExtension(by=u.by, reason=u.reason, extra_hours=u.extra_hours, requested_at=now)
+    case.snap.pending_extension = PendingExtension(
+        by=u.by, reason=u.reason, extra_hours=u.extra_hours, requested_at=now
+    )
     case.log(now, "extension.requested", by=u.by, detail=f"+{u.extra_hours} h: {u.reason}")
-    case.notify_staff(case.ctx.leaders, "staff_escalation", reason=f"extension +{u.extra_hours} h requested", rule="R4.6")
+    case.notify_staff(
+        case.ctx.leaders,
+        "staff_escalation",
+        reason=f"extension +{u.extra_hours} h requested",
+        rule="R4.6",
+    )
 
 
 def decide_extension(case: Case, now: datetime, u: DecideExtensionUpdate) -> None:
@@ -151,7 +175,12 @@ def decide_extension(case: Case, now: datetime, u: DecideExtensionUpdate) -> Non
     s.pending_extension = None
     if u.approved:
         s.clock = clk.extended(s.clock, pending.extra_hours)
-        case.log(now, "extension.approved", by=u.leader_id, detail=f"+{pending.extra_hours} h, due {_fmt(s.clock.due_at)}")
+        case.log(
+            now,
+            "extension.approved",
+            by=u.leader_id,
+            detail=f"+{pending.extra_hours} h, due {_fmt(s.clock.due_at)}",
+        )
     else:
         case.log(now, "extension.refused", by=u.leader_id, detail=u.note)
 
@@ -165,18 +194,31 @@ def declare_force_majeure(case: Case, now: datetime, u: ForceMajeureUpdate) -> N
 def end_force_majeure(case: Case, now: datetime, u: ForceMajeureUpdate) -> None:
     s = case.snap
     s.clock = clk.resumed(s.clock, now)
-    case.log(now, "force_majeure.ended", by=u.leader_id, detail=f"{u.reason}; due {_fmt(s.clock.due_at)}")
+    case.log(
+        now, "force_majeure.ended", by=u.leader_id, detail=f"{u.reason}; due {_fmt(s.clock.due_at)}"
+    )
 
 
 def record_callback(case: Case, now: datetime, u: RecordCallbackUpdate) -> bool:
     """R5.3 every callback is recorded. Returns True when the case reopens (R5.2)."""
     s = case.snap
     s.callbacks.append(
-        CallbackEntry(seq=case.data.step + 1, agent_id=u.agent_id, at=now, reached=u.reached,
-                      satisfied=u.satisfied, problem_found=u.problem_found, note=u.note)
+        CallbackEntry(
+            seq=case.data.step + 1,
+            agent_id=u.agent_id,
+            at=now,
+            reached=u.reached,
+            satisfied=u.satisfied,
+            problem_found=u.problem_found,
+            note=u.note,
+        )
     )
-    case.log(now, "callback", by=u.agent_id,
-             detail=f"reached={u.reached} satisfied={u.satisfied} problem_found={u.problem_found}")
+    case.log(
+        now,
+        "callback",
+        by=u.agent_id,
+        detail=f"reached={u.reached} satisfied={u.satisfied} problem_found={u.problem_found}",
+    )
     if u.problem_found:
         # R5.2: solved again, with a new time limit and a new callback after.
         case.data.reopened_count += 1

@@ -5,7 +5,6 @@ The workflow is the thin Temporal shell around the pure case logic: validators r
 (deadlines.py) and performs the outside effects through idempotent activities.
 """
 
-
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,30 +13,67 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_activities import CaseActivities
-    from activities.notifications import Notification, NotificationActivities, SendNotificationsInput
-    from workflows.accountability import messages as acc
+    from activities.notifications import (
+        Notification,
+        NotificationActivities,
+        SendNotificationsInput,
+    )
     from workflows.service_request import deadlines, rules, transitions
-    from workflows.service_request.activity_io import DeadlineInput, PrepareCaseInput
+    from workflows.service_request.activity_io import (
+        DeadlineInput,
+        OpenAccountabilityInput,
+        PrepareCaseInput,
+    )
     from workflows.service_request.case import Case, CaseData, new_case
     from workflows.service_request.messages import (
-        WORKFLOW_NAME, AcknowledgeUpdate, AssignUpdate, CancelUpdate, DecideExtensionUpdate,
-        ForceMajeureUpdate, ProgressSignal, RecordCallbackUpdate, ReferUpdate,
-        ReportProgressUpdate, ReportUnreachableUpdate, RequestExtensionUpdate, ResolveSignal,
-        ResolveUpdate, ScheduleVisitUpdate, ServiceRequestInput, SubmitMaterialsUpdate,
-        TechnicianSignal, UnreachableSignal, Update, VisitSignal,
+        WORKFLOW_NAME,
+        AcknowledgeUpdate,
+        AssignUpdate,
+        CancelUpdate,
+        DecideExtensionUpdate,
+        ForceMajeureUpdate,
+        ProgressSignal,
+        RecordCallbackUpdate,
+        ReferUpdate,
+        ReportProgressUpdate,
+        ReportUnreachableUpdate,
+        RequestExtensionUpdate,
+        ResolveSignal,
+        ResolveUpdate,
+        ScheduleVisitUpdate,
+        ServiceRequestInput,
+        SubmitMaterialsUpdate,
+        TechnicianSignal,
+        UnreachableSignal,
+        Update,
+        VisitSignal,
     )
-    from workflows.service_request.observe import ui_details, work_order, search_attributes
+    from workflows.service_request.observe import search_attributes, ui_details, work_order
     from workflows.service_request.state import CustomerView, ServiceRequestSnapshot
 
 U = TypeVar("U")
 # Continue-as-new well before Temporal's 10,240-event warning, to keep replays fast.
 CONTINUE_AS_NEW_AFTER_EVENTS = 2_000
-_LOCAL = {"start_to_close_timeout": timedelta(seconds=30),
-          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30))}
+_LOCAL_TIMEOUT = timedelta(seconds=30)
+# Local activities: database writes are short, and they cost one marker event instead of three
+# activity events (TEMPORAL_NOTES.md). They retry until the database answers again.
+_LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+
+async def _local(activity: Any, arg: Any, summary: str) -> Any:
+    return await workflow.execute_local_activity_method(
+        activity,
+        arg,
+        summary=summary,
+        start_to_close_timeout=_LOCAL_TIMEOUT,
+        retry_policy=_LOCAL_RETRY,
+    )
+
+
 _SIGNAL = TypeAdapter(TechnicianSignal)
 
 
@@ -52,7 +88,9 @@ class ServiceRequest:
 
     # --- lifecycle ------------------------------------------------------------------------
     @workflow.run
-    async def run(self, data: ServiceRequestInput, carried: CaseData | None = None) -> ServiceRequestSnapshot:
+    async def run(
+        self, data: ServiceRequestInput, carried: CaseData | None = None
+    ) -> ServiceRequestSnapshot:
         # The SDK applies type hints only when the argument count matches them, so a start
         # with one argument (every caller) arrives as plain JSON: validate it here. A payload
         # that fails fails the workflow with the field list (worker failure_exception_types).
@@ -67,8 +105,7 @@ class ServiceRequest:
             self.technician_update(payload)
         self._early_signals.clear()
         case = self._case
-        timer: asyncio.Task[None] | None = None
-        timer_for: deadlines.Deadline | None = None
+        timer = _DeadlineTimer()
         while True:
             if case.needs_clock():
                 await self._start_clock()
@@ -76,33 +113,27 @@ class ServiceRequest:
             await self._flush()
             if case.final and workflow.all_handlers_finished():
                 break
-            if self._history_is_long() and workflow.all_handlers_finished():
+            if self._history_is_long():
+                # Bounded history: carry the state into a fresh run once every handler is done,
+                # so no accepted update or signal is lost across it.
+                await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._flush()
                 workflow.continue_as_new(args=[data, case.data])
-            target = deadlines.next_deadline(case)
-            if target != timer_for:
-                if timer is not None:
-                    timer.cancel()
-                timer, timer_for = None, target
-                if target is not None:
-                    delay = max(target.at - workflow.now(), timedelta(seconds=1))
-                    timer = asyncio.create_task(workflow.sleep(delay, summary=target.summary))
+            timer.aim(deadlines.next_deadline(case))
             self._dirty = False
-            fired = timer
-            await workflow.wait_condition(
-                lambda: self._dirty or (fired is not None and fired.done()) or self._history_is_long()
-            )
-            if timer is not None and timer.done():
-                timer, timer_for = None, None
+            await workflow.wait_condition(lambda: self._dirty or timer.fired())
         return case.snap
 
     async def _prepare(self, data: ServiceRequestInput) -> Any:
         try:
-            return await workflow.execute_local_activity_method(
+            return await _local(
                 CaseActivities.prepare_case,
-                PrepareCaseInput(request_id=data.request_id, subscriber_id=data.subscriber_id,
-                                 received_by=data.received_by),
-                summary="intake: directory and policy", **_LOCAL,
+                PrepareCaseInput(
+                    request_id=data.request_id,
+                    subscriber_id=data.subscriber_id,
+                    received_by=data.received_by,
+                ),
+                "intake: directory and policy",
             )
         except ActivityError as err:
             # Unknown subscriber or staff: fail the workflow at once with the plain reason.
@@ -112,7 +143,10 @@ class ServiceRequest:
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > CONTINUE_AS_NEW_AFTER_EVENTS
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > CONTINUE_AS_NEW_AFTER_EVENTS
+        )
 
     async def _start_clock(self) -> None:
         """R4.1: the deadline is computed once per clock start by an activity, so replay and
@@ -125,10 +159,10 @@ class ServiceRequest:
             s, policy = case.snap, case.ctx.policy
             limit = policy.time_limit(s.kind, s.severity, case.ctx.setting)
             now = workflow.now()
-            result = await workflow.execute_local_activity_method(
+            result = await _local(
                 CaseActivities.compute_deadline,
                 DeadlineInput(limit=limit, timezone=policy.timezone, start=now),
-                summary=limit.label, **_LOCAL,
+                limit.label,
             )
             transitions.start_clock(case, now, result.due_at)
             self._dirty = True
@@ -139,27 +173,27 @@ class ServiceRequest:
         assert case is not None
         d = case.data
         opened, d.accountability = d.accountability, []
-        for child in opened:
-            try:
-                await workflow.start_child_workflow(
-                    acc.WORKFLOW_NAME, child, id=acc.workflow_id(child.case_id),
-                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                    static_summary=f"Accountability {child.rule} for request {child.request_id}",
-                )
-            except WorkflowAlreadyStartedError:
-                pass  # opened before a retry or a continue-as-new: one case per violation
+        if opened:
+            await _local(
+                CaseActivities.open_accountability,
+                OpenAccountabilityInput(cases=opened),
+                "open accountability case",
+            )
         outgoing, d.outbox = d.outbox, []
         if outgoing:
-            await workflow.execute_local_activity_method(
+            await _local(
                 NotificationActivities.send_notifications,
-                SendNotificationsInput(notifications=[Notification.model_validate(n.model_dump()) for n in outgoing]),
-                summary="notifications", **_LOCAL,
+                SendNotificationsInput(
+                    notifications=[Notification.model_validate(n.model_dump()) for n in outgoing]
+                ),
+                "notifications",
             )
         upto, esc_upto, cb_upto = d.step, len(case.snap.escalations), len(case.snap.callbacks)
         if upto > d.synced_step:
-            await workflow.execute_local_activity_method(
-                CaseActivities.sync_case, work_order(case, workflow.info().workflow_id, upto),
-                summary="record case", **_LOCAL,
+            await _local(
+                CaseActivities.sync_case,
+                work_order(case, workflow.info().workflow_id, upto),
+                "record case",
             )
             d.synced_step, d.synced_escalations, d.synced_callbacks = upto, esc_upto, cb_upto
         attrs = search_attributes(case, self._sa_sent)
@@ -179,11 +213,17 @@ class ServiceRequest:
         """R4.8: state and dates only; no internal notes, no staff phones."""
         s = self.status()
         return CustomerView(
-            request_id=s.request_id, kind=s.kind, state=s.state, received_at=s.received_at,
-            missing_materials=s.missing_materials, due_at=s.clock.due_at, paused=s.clock.paused,
+            request_id=s.request_id,
+            kind=s.kind,
+            state=s.state,
+            received_at=s.received_at,
+            missing_materials=s.missing_materials,
+            due_at=s.clock.due_at,
+            paused=s.clock.paused,
             visit_window_start=s.visit.window_start if s.visit else None,
             visit_window_end=s.visit.window_end if s.visit else None,
-            resolved_at=s.resolved_at, technician_id=s.technician_id,
+            resolved_at=s.resolved_at,
+            technician_id=s.technician_id,
         )
 
     # --- the technician_update signal -----------------------------------------------------
@@ -199,7 +239,9 @@ class ServiceRequest:
         try:
             msg = _SIGNAL.validate_python(payload)
         except ValidationError as err:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in err.errors())
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in err.errors()
+            )
             case.log(now, "signal.rejected", detail=f"invalid payload: {problems}", rejected=True)
             self._dirty = True
             return
@@ -217,7 +259,9 @@ class ServiceRequest:
         if self._case is not None:  # during intake the handler validates once intake is done
             check(self._case, u, workflow.now())
 
-    async def _apply(self, check: Callable[[Case, U, Any], None], change: Callable[[Case, Any, U], Any], u: U) -> ServiceRequestSnapshot:
+    async def _apply(
+        self, check: Callable[[Case, U, Any], None], change: Callable[[Case, Any, U], Any], u: U
+    ) -> ServiceRequestSnapshot:
         await workflow.wait_condition(lambda: self._case is not None)
         case = self._case
         assert case is not None
@@ -342,6 +386,28 @@ class ServiceRequest:
     @cancel.validator
     def _v_cancel(self, u: CancelUpdate) -> None:
         self._validate(rules.cancel, u)
+
+
+class _DeadlineTimer:
+    """One durable timer aimed at the case's next deadline. It is replaced only when the
+    deadline moves, so updates that do not touch a deadline cost no timer events."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self._target: deadlines.Deadline | None = None
+
+    def aim(self, target: deadlines.Deadline | None) -> None:
+        if target == self._target and self._task is not None and not self._task.done():
+            return
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task, self._target = None, target
+        if target is not None:
+            delay = max(target.at - workflow.now(), timedelta(seconds=1))
+            self._task = asyncio.create_task(workflow.sleep(delay, summary=target.summary))
+
+    def fired(self) -> bool:
+        return self._task is not None and self._task.done()
 
 
 def _reassign(case: Case, now: Any, u: AssignUpdate) -> None:
