@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from cablecare.cli import callbacks, dev, directory, disclosure, report, sla, worker_cmd
+from cablecare.cli import (
+    callbacks,
+    dev,
+    directory,
+    disclosure,
+    report,
+    schedules,
+    sla,
+    supervision,
+    worker_cmd,
+)
 
 app = typer.Typer(
     name="cablecare",
@@ -19,6 +29,9 @@ app.command("dev")(dev.dev)
 app.command("worker")(worker_cmd.worker)
 app.add_typer(callbacks.app, name="callbacks")
 app.add_typer(report.app, name="report")
+app.add_typer(schedules.app, name="schedules")
+app.command("cases")(supervision.cases)
+app.command("escalations")(supervision.escalations)
 
 
 def main() -> None:
