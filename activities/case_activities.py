@@ -173,7 +173,7 @@ class CaseActivities:
             except IntegrityError:
                 # A concurrent retry of the same step inserted first: nothing left to write.
                 session.rollback()
-        log.info("case.synced", workflow_id=wo.workflow_id, step=data.step, state=wo.state.value)
+        log.debug("case.synced", workflow_id=wo.workflow_id, step=data.step, state=wo.state.value)
 
     def _insert_missing(self, session: Session, data: SyncCaseInput) -> None:
         wf, req, area = (

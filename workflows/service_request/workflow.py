@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
 
 U = TypeVar("U")
 # Continue-as-new well before Temporal's 10,240-event warning, to keep replays fast.
-CONTINUE_AS_NEW_AFTER_EVENTS = 2_000
+CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 _LOCAL_TIMEOUT = timedelta(seconds=30)
 # Local activities: database writes are short, and they cost one marker event instead of three
 # activity events (TEMPORAL_NOTES.md). They retry until the database answers again.
