@@ -1,0 +1,133 @@
+"""Replay committed histories of every workflow type with today's code (STYLE.md #8).
+
+A change to workflow code that would make a running case take a different path on replay
+fails here. Record fresh histories after an intended, patched change with:
+
+    CABLECARE_RECORD_HISTORIES=1 .venv/bin/pytest tests/test_replay.py
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.workflow import NondeterminismError
+
+from cablecare.domain import CaseState
+from tests.cases import AREA_TECH, CALLBACK_AGENT, new_request, start, wait_for
+from worker.registry import workflow_classes
+from workflows.accountability.messages import DecideUpdate, SubmitStatementUpdate
+from workflows.service_request.messages import (
+    RecordCallbackUpdate,
+    ReportProgressUpdate,
+    ResolveUpdate,
+)
+from workflows.service_request.state import EscalationKind
+from workflows.service_request.workflow import ServiceRequest
+
+HISTORIES = Path(__file__).parent / "histories"
+RECORD = os.environ.get("CABLECARE_RECORD_HISTORIES") == "1"
+
+
+def _histories() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+@pytest.mark.skipif(not RECORD, reason="records histories only when asked")
+@pytest.mark.usefixtures("worker")
+async def test_record_histories(env: WorkflowEnvironment) -> None:
+    """Drive one case of each shape and write its history next to this file."""
+    HISTORIES.mkdir(exist_ok=True)
+    # 1. a complete fault case with a callback
+    handle = await start(env.client, new_request(request_id="HIST-FAULT-1"))
+    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
+    await handle.execute_update(
+        ServiceRequest.report_progress,
+        ReportProgressUpdate(technician_id=AREA_TECH, status="on_site"),
+    )
+    await handle.execute_update(
+        ServiceRequest.resolve, ResolveUpdate(by=AREA_TECH, resolution="ok")
+    )
+    await handle.execute_update(
+        ServiceRequest.record_callback,
+        RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=True),
+    )
+    await handle.result()
+    (HISTORIES / "service_request_fault_closed.json").write_text(
+        (await handle.fetch_history()).to_json()
+    )
+    # 2. a breached fault case, then its accountability case decided
+    handle = await start(env.client, new_request(request_id="HIST-BREACH-1"))
+    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
+    await env.fast_forward(handle, timedelta(hours=25))
+    snap = await wait_for(
+        handle, lambda s: EscalationKind.BREACH in [e.kind for e in s.escalations]
+    )
+    await handle.execute_update(
+        ServiceRequest.resolve, ResolveUpdate(by=AREA_TECH, resolution="late")
+    )
+    await handle.execute_update(
+        ServiceRequest.record_callback,
+        RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=False),
+    )
+    await handle.result()
+    (HISTORIES / "service_request_fault_breached.json").write_text(
+        (await handle.fetch_history()).to_json()
+    )
+    case_id = next(e.accountability_case_id for e in snap.escalations if e.accountability_case_id)
+    acc = env.client.get_workflow_handle(f"accountability-{case_id}")
+    await acc.execute_update(
+        "submit_statement",
+        SubmitStatementUpdate(staff_id=AREA_TECH, statement="cable cut by roadworks"),
+    )
+    await acc.execute_update(
+        "decide",
+        DecideUpdate(supervisor_id="SUP-HF-01", severity="minor", mitigating=["prevented_harm"]),
+    )
+    await acc.result()
+    (HISTORIES / "accountability_decided.json").write_text((await acc.fetch_history()).to_json())
+
+
+@pytest.mark.parametrize("path", _histories(), ids=lambda p: p.stem)
+async def test_committed_history_replays(path: Path) -> None:
+    replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await replayer.replay_workflow(history)
+
+
+def test_histories_are_committed() -> None:
+    names = {p.stem for p in _histories()}
+    assert {
+        "service_request_fault_closed",
+        "service_request_fault_breached",
+        "accountability_decided",
+    } <= names
+
+
+@workflow.defn(name="ServiceRequest")
+class ServiceRequestChangedWithoutPatch(ServiceRequest):
+    """A 'harmless' change made without `workflow.patched`: an extra timer before intake."""
+
+    @workflow.run
+    async def run(self, data, carried=None):  # type: ignore[no-untyped-def,override]
+        await workflow.sleep(timedelta(seconds=1))
+        return await super().run(data, carried)
+
+
+async def test_change_without_patch_is_caught_as_nondeterministic() -> None:
+    path = HISTORIES / "service_request_fault_closed.json"
+    # Unsandboxed: the changed class lives in this test module, which the sandbox won't import.
+    replayer = Replayer(
+        workflows=[ServiceRequestChangedWithoutPatch],
+        data_converter=pydantic_data_converter,
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
