@@ -176,47 +176,33 @@ class CaseActivities:
         log.debug("case.synced", workflow_id=wo.workflow_id, step=data.step, state=wo.state.value)
 
     def _insert_missing(self, session: Session, data: SyncCaseInput) -> None:
-        wf, req, area = (
-            data.work_order.workflow_id,
-            data.work_order.request_id,
-            data.work_order.area_id,
+        wo = data.work_order
+        wf, req, area = wo.workflow_id, wo.request_id, wo.area_id
+        events = {
+            e.seq: CaseEvent(workflow_id=wf, request_id=req, **e.model_dump()) for e in data.events
+        }
+        escalations = {
+            x.key: EscalationRecord(workflow_id=wf, request_id=req, area_id=area, **x.model_dump())
+            for x in data.escalations
+        }
+        callbacks = {
+            c.seq: CallbackRecord(workflow_id=wf, request_id=req, area_id=area, **c.model_dump())
+            for c in data.callbacks
+        }
+        _insert_new(session, CaseEvent, CaseEvent.seq, wf, events)
+        _insert_new(session, EscalationRecord, EscalationRecord.key, wf, escalations)
+        _insert_new(session, CallbackRecord, CallbackRecord.seq, wf, callbacks)
+
+
+def _insert_new(
+    session: Session, table: Any, step_column: Any, workflow_id: str, rows: dict[Any, Any]
+) -> None:
+    """Insert the rows whose (workflow ID, step) is not there yet: each exactly once."""
+    if not rows:
+        return
+    have = set(
+        session.exec(
+            select(step_column).where(table.workflow_id == workflow_id, step_column.in_(list(rows)))
         )
-        have_events = set(
-            session.exec(
-                select(CaseEvent.seq).where(
-                    CaseEvent.workflow_id == wf,
-                    CaseEvent.seq.in_([e.seq for e in data.events]),  # type: ignore[attr-defined]
-                )
-            )
-        )
-        for e in data.events:
-            if e.seq not in have_events:
-                session.add(CaseEvent(workflow_id=wf, request_id=req, **e.model_dump()))
-        have_esc = set(
-            session.exec(
-                select(EscalationRecord.key).where(
-                    EscalationRecord.workflow_id == wf,
-                    EscalationRecord.key.in_([x.key for x in data.escalations]),  # type: ignore[attr-defined]
-                )
-            )
-        )
-        for x in data.escalations:
-            if x.key not in have_esc:
-                session.add(
-                    EscalationRecord(
-                        workflow_id=wf, request_id=req, area_id=area, **x.model_dump(mode="python")
-                    )
-                )
-        have_cb = set(
-            session.exec(
-                select(CallbackRecord.seq).where(
-                    CallbackRecord.workflow_id == wf,
-                    CallbackRecord.seq.in_([c.seq for c in data.callbacks]),  # type: ignore[attr-defined]
-                )
-            )
-        )
-        for c in data.callbacks:
-            if c.seq not in have_cb:
-                session.add(
-                    CallbackRecord(workflow_id=wf, request_id=req, area_id=area, **c.model_dump())
-                )
+    )
+    session.add_all(row for step, row in rows.items() if step not in have)

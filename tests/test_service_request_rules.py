@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +16,7 @@ from activities.db import get_engine
 from activities.notification_tables import OutboxMessage
 from cablecare.domain import CaseState
 from cablecare.settings import Settings
+from starter.accountability import open_case
 from tests.cases import (
     AREA_TECH,
     BUSINESS_LEAD,
@@ -31,9 +34,11 @@ from tests.cases import (
     status,
     wait_for,
 )
+from workflows.accountability.messages import AccountabilityCaseInput, AccountabilityStatus
 from workflows.service_request.messages import (
     AcknowledgeUpdate,
     AssignUpdate,
+    CancelUpdate,
     DecideExtensionUpdate,
     ForceMajeureUpdate,
     RecordCallbackUpdate,
@@ -503,3 +508,52 @@ async def test_r7_1_case_records_reach_the_database_exactly_once(
         templates = sorted(m.template for m in sms if m.channel == "sms")
         assert templates == ["case_received", "case_resolved"]
         assert all(req.description not in m.body for m in sms)
+
+
+async def test_r2_9_overdue_counter_case_reaches_the_window_lead(env: WorkflowEnvironment) -> None:
+    """R2.9: a case taken at a service window reports its breach to the window lead."""
+    handle = await start(env.client, new_request(channel="counter"))
+    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
+    await env.fast_forward(handle, timedelta(hours=25))
+    snap = await wait_for(handle, lambda s: EscalationKind.BREACH in _kinds(s))
+    breach = next(e for e in snap.escalations if e.kind == EscalationKind.BREACH)
+    assert "WL-HF" in breach.to and SUPERVISOR in breach.to
+
+
+async def test_r6_4_breach_case_is_pursued_by_the_superior(env: WorkflowEnvironment) -> None:
+    """R6.4 / R6.1: the accountability case names the technician and the area supervisor as the
+    responsible lead; it outlives the request."""
+    handle = await start(env.client, new_request())
+    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
+    await env.fast_forward(handle, timedelta(hours=25))
+    snap = await wait_for(handle, lambda s: EscalationKind.BREACH in _kinds(s))
+    case_id = next(e.accountability_case_id for e in snap.escalations if e.accountability_case_id)
+    acc = env.client.get_workflow_handle(f"accountability-{case_id}")
+    await handle.execute_update(ServiceRequest.cancel, CancelUpdate(by=COUNTER, reason="duplicate"))
+    await handle.result()
+    acc_status = await acc.query("status", result_type=AccountabilityStatus)
+    assert acc_status.staff_id == AREA_TECH and acc_status.lead_id == SUPERVISOR
+    assert acc_status.rule == "R4.3" and acc_status.state == "awaiting_statement"
+
+
+async def test_r7_2_supervisor_opens_accountability_by_hand_after_persuasion_failed(
+    env: WorkflowEnvironment,
+) -> None:
+    """R7.2: a supervisor hands a violation to accountability (R6); it waits for the statement."""
+    data = AccountabilityCaseInput(
+        case_id=f"MANUAL-{uuid.uuid4().hex[:8]}",
+        staff_id=OTHER_TECH,
+        lead_id=SUPERVISOR,
+        rule="R9.7",
+        violation="repeated late visits after a warning",
+        opened_by=SUPERVISOR,
+    )
+    handle = await open_case(env.client, data)
+    again = await open_case(env.client, data)  # one case, however often it is opened
+    assert again.result_run_id == handle.result_run_id
+    for _ in range(100):
+        acc_status = await handle.query("status", result_type=AccountabilityStatus)
+        if acc_status.statement_due_at is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert acc_status.state == "awaiting_statement" and acc_status.staff_id == OTHER_TECH
