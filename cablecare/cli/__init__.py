@@ -6,11 +6,13 @@ import typer
 
 from cablecare.cli import (
     callbacks,
+    codec_cmd,
     dev,
     directory,
     disclosure,
     report,
     schedules,
+    search_attributes_cmd,
     sla,
     supervision,
     worker_cmd,
@@ -32,6 +34,9 @@ app.add_typer(report.app, name="report")
 app.add_typer(schedules.app, name="schedules")
 app.command("cases")(supervision.cases)
 app.command("escalations")(supervision.escalations)
+app.command("codec-server")(codec_cmd.codec_server)
+app.command("codec-key")(codec_cmd.codec_key)
+app.add_typer(search_attributes_cmd.app, name="search-attributes")
 
 
 def main() -> None:
