@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import structlog
 from structlog.typing import Processor
+
+if TYPE_CHECKING:
+    from temporalio.runtime import LoggingConfig
 
 _HANDLER_NAME = "cablecare"
 
@@ -104,24 +107,21 @@ def _forward_temporal_core_logs() -> None:
     global _core_forwarding_installed
     if _core_forwarding_installed:
         return
-    from temporalio.runtime import (
-        LogForwardingConfig,
-        LoggingConfig,
-        Runtime,
-        TelemetryConfig,
-        TelemetryFilter,
-    )
+    from temporalio.runtime import Runtime, TelemetryConfig
 
-    runtime = Runtime(
-        telemetry=TelemetryConfig(
-            logging=LoggingConfig(
-                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-            )
-        )
-    )
+    runtime = Runtime(telemetry=TelemetryConfig(logging=core_logging_config()))
     Runtime.set_default(runtime, error_if_already_set=False)
     _core_forwarding_installed = True
+
+
+def core_logging_config() -> LoggingConfig:
+    """The SDK core's log lines, forwarded to `temporalio.core` (also used by telemetry.py)."""
+    from temporalio.runtime import LogForwardingConfig, LoggingConfig, TelemetryFilter
+
+    return LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+    )
 
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from cablecare.settings import Settings
+from worker.log_context import ActivityLogContext
 from worker.registry import activity_callables, workflow_classes
 
 
@@ -27,6 +28,8 @@ def build_worker(
         # workflow with the field list, not retry the workflow task forever.
         "workflow_failure_exception_types": [pydantic.ValidationError],
         "graceful_shutdown_timeout": timedelta(seconds=30),
+        # Every log line of an activity carries its workflow id and request id.
+        "interceptors": [ActivityLogContext()],
     }
     options.update(overrides)
     return Worker(client, **options)

@@ -73,8 +73,12 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
 
             await asyncio.to_thread(load_directory_file, settings.database_url, SAMPLE_DIRECTORY)
             log.info("sample directory loaded", path=str(SAMPLE_DIRECTORY))
+        from cablecare.telemetry import install_metrics
+
+        install_metrics()  # only when CABLECARE_METRICS_PORT is set
         # The dev server speaks plain gRPC on its own namespace, whatever TLS or API key the
-        # environment configures for a real cluster.
+        # environment configures for a real cluster. Payloads are encrypted only when codec
+        # keys are configured (CABLECARE_CODEC_KEYS): off by default here.
         client = await connect(server.address, namespace=server.namespace, tls=False, api_key=None)
         worker = build_worker(client, settings)
         # Hook: apply the Temporal Schedules (fee reminders, key-account callbacks, monthly

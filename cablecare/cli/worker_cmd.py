@@ -51,7 +51,10 @@ async def _serve() -> None:
     from cablecare.client import connect
     from worker.build import build_worker
 
+    from cablecare.telemetry import install_metrics
+
     settings = get_settings()
+    install_metrics()  # CABLECARE_METRICS_PORT; must precede the first connect()
     await asyncio.to_thread(init_db, settings.database_url)
     client = await connect()
     worker = build_worker(client, settings)
@@ -70,7 +73,8 @@ def worker(
     """Run one worker: every workflow and activity on task queue `cable-service`.
 
     Configuration: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default
-    `default`), TEMPORAL_TLS*/TEMPORAL_API_KEY, DATABASE_URL.
+    `default`), TEMPORAL_TLS*/TEMPORAL_API_KEY, DATABASE_URL; CABLECARE_CODEC_KEYS[_FILE]
+    (payload encryption), CABLECARE_METRICS_PORT (Prometheus endpoint).
     """
     configure_logging(log_level)
     try:
