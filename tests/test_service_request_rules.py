@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -557,3 +557,14 @@ async def test_r7_2_supervisor_opens_accountability_by_hand_after_persuasion_fai
             break
         await asyncio.sleep(0.05)
     assert acc_status.state == "awaiting_statement" and acc_status.staff_id == OTHER_TECH
+
+
+async def test_r4_1_complete_request_is_on_the_clock_from_when_it_was_received(
+    env: WorkflowEnvironment,
+) -> None:
+    """R4.1 / R4.3: a call taken at 09:00 and registered at 11:00 is due at 09:00 next day."""
+    received = datetime.now(UTC) - 2 * H
+    handle = await start(env.client, new_request(received_at=received.isoformat()))
+    snap = await wait_for(handle, lambda s: s.clock.due_at is not None)
+    assert snap.clock.started_at == received
+    assert snap.clock.due_at == received + timedelta(hours=24)

@@ -53,6 +53,9 @@ class CaseData(Record):
     outbox: list[OutgoingNotification] = Field(default_factory=list)
     accountability: list[AccountabilityCaseInput] = Field(default_factory=list)
     runs: int = 1
+    # R4.1: a request complete at intake is on the clock from when the customer was received,
+    # not from when the calling system got round to starting the workflow.
+    clock_start_hint: datetime | None = None
 
 
 def first_responsible(received_by: list[StaffRef]) -> str:
@@ -242,6 +245,8 @@ def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case
         materials=list(dict.fromkeys(data.materials)),
     )
     case = Case(CaseData(input=data, ctx=ctx, snap=snap))
+    if not missing:
+        case.data.clock_start_hint = min(received, now)  # never in the future
     snap.priority = "urgent" if case.urgent else "normal"
     if data.kind == Kind.COMPLAINT:
         snap.acknowledge_due_at = received + timedelta(hours=policy.acknowledge_hours)  # R9.2

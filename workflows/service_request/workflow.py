@@ -158,13 +158,14 @@ class ServiceRequest:
                 return
             s, policy = case.snap, case.ctx.policy
             limit = policy.time_limit(s.kind, s.severity, case.ctx.setting)
-            now = workflow.now()
+            start = case.data.clock_start_hint or workflow.now()
+            case.data.clock_start_hint = None
             result = await _local(
                 CaseActivities.compute_deadline,
-                DeadlineInput(limit=limit, timezone=policy.timezone, start=now),
+                DeadlineInput(limit=limit, timezone=policy.timezone, start=start),
                 limit.label,
             )
-            transitions.start_clock(case, now, result.due_at)
+            transitions.start_clock(case, start, result.due_at)
             self._dirty = True
 
     async def _flush(self) -> None:
