@@ -1,0 +1,77 @@
+"""The published JSON Schemas (schemas/) match the pydantic models (issue 5 item 1).
+
+When this fails after a model change: run `.venv/bin/python scripts/generate_schemas.py`,
+review the diff (fields may be added, never renamed or removed: CONTRACT.md) and commit it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cablecare import REPO_ROOT
+from cablecare.contract_schemas import Message, contract_messages, expected_files
+from workflows.service_request.messages import ResolveUpdate
+
+SCHEMAS = REPO_ROOT / "schemas"
+REGENERATE = "run `.venv/bin/python scripts/generate_schemas.py` and commit schemas/"
+
+
+def test_schema_files_match_the_models() -> None:
+    expected = expected_files()
+    on_disk = {p.relative_to(SCHEMAS).as_posix() for p in SCHEMAS.rglob("*") if p.is_file()}
+    assert not set(expected) - on_disk, f"missing schema files; {REGENERATE}"
+    assert not on_disk - set(expected), f"schema files of no message; {REGENERATE}"
+    stale = [p for p, text in expected.items() if (SCHEMAS / p).read_text("utf-8") != text]
+    assert not stale, f"out of date: {stale}; {REGENERATE}"
+
+
+def test_every_contract_message_is_published() -> None:
+    paths = {m.path for m in contract_messages()}
+    service_request = {
+        "ServiceRequest/input.json",
+        "ServiceRequest/signal.technician_update.json",
+        "ServiceRequest/query.status.json",
+        "ServiceRequest/query.customer_view.json",
+        *(
+            f"ServiceRequest/update.{name}.json"
+            for name in (
+                "submit_materials acknowledge refer assign schedule_visit report_progress resolve "
+                "report_unreachable request_extension decide_extension declare_force_majeure "
+                "end_force_majeure record_callback cancel"
+            ).split()
+        ),
+    }
+    accountability = {
+        "AccountabilityCase/input.json",
+        "AccountabilityCase/update.submit_statement.json",
+        "AccountabilityCase/update.decide.json",
+        "AccountabilityCase/query.status.json",
+    }
+    assert service_request | accountability | {"MaintenanceNotice/input.json"} <= paths
+    index = (SCHEMAS / "README.md").read_text("utf-8")
+    assert all(f"]({path})" in index for path in paths)
+
+
+def test_a_changed_model_changes_its_schema() -> None:
+    """The drift check has teeth: a field added to a model shows up in the rendered file."""
+
+    class Widened(ResolveUpdate):
+        parts_used: list[str] = []
+
+    before = Message("ServiceRequest", "update", "resolve", ResolveUpdate, "validation").schema()
+    after = Message("ServiceRequest", "update", "resolve", Widened, "validation").schema()
+    assert "parts_used" in json.dumps(after) and "parts_used" not in json.dumps(before)
+
+
+def test_schemas_carry_the_rules_a_caller_needs() -> None:
+    """Ids are restricted (no personal data), unknown fields are refused, the signal is tagged."""
+    start = json.loads((SCHEMAS / "ServiceRequest/input.json").read_text("utf-8"))
+    assert start["additionalProperties"] is False
+    assert start["properties"]["request_id"]["pattern"] == "^[A-Za-z0-9-]{1,64}$"
+    assert {"request_id", "kind", "subscriber_id", "channel", "received_by"} <= set(
+        start["required"]
+    )
+    signal = json.loads((SCHEMAS / "ServiceRequest/signal.technician_update.json").read_text())
+    assert signal["discriminator"]["propertyName"] == "type"
+    tags = set(signal["discriminator"]["mapping"])
+    assert tags == {"progress", "visit", "resolve", "unreachable"}
