@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
+from activities.notifications import Channel, Notification, RecipientKind
 from cablecare.domain import FINAL_STATES, CaseState, Kind, Role, Severity
 from workflows.accountability.messages import AccountabilityCaseInput
 from workflows.common import Record
@@ -28,17 +29,6 @@ from workflows.service_request.state import (
 ACTIVE_STATES = frozenset({CaseState.OPEN, CaseState.ASSIGNED, CaseState.IN_PROGRESS})
 
 
-class OutgoingNotification(Record):
-    """A message to send; `key` makes the send idempotent (activities/notifications.py)."""
-
-    key: str
-    channel: str  # sms | staff
-    recipient_kind: str  # subscriber | staff
-    recipient_id: str
-    template: str
-    params: dict[str, str] = Field(default_factory=dict)
-
-
 class CaseData(Record):
     """Everything continue-as-new carries from one run to the next."""
 
@@ -50,7 +40,7 @@ class CaseData(Record):
     synced_escalations: int = 0
     synced_callbacks: int = 0
     reopened_count: int = 0
-    outbox: list[OutgoingNotification] = Field(default_factory=list)
+    outbox: list[Notification] = Field(default_factory=list)
     accountability: list[AccountabilityCaseInput] = Field(default_factory=list)
     runs: int = 1
     # R4.1: a request complete at intake is on the clock from when the customer was received,
@@ -148,10 +138,10 @@ class Case:
         }
         key = f"{self.snap.request_id}/{template}/{recipient}/{self.data.step}"
         self.data.outbox.append(
-            OutgoingNotification(
+            Notification(
                 key=key,
-                channel=channel,
-                recipient_kind=kind,
+                channel=Channel(channel),
+                recipient_kind=RecipientKind(kind),
                 recipient_id=recipient,
                 template=template,
                 params={**base, **params},
@@ -268,4 +258,4 @@ def _material_names(case: Case, codes: list[str]) -> str:
     return "、".join(names.get(c, c) for c in codes)
 
 
-__all__ = ["Case", "CaseData", "OutgoingNotification", "new_case", "first_responsible", "clk"]
+__all__ = ["Case", "CaseData", "new_case", "first_responsible", "clk"]

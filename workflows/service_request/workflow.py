@@ -18,7 +18,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.case_activities import CaseActivities
     from activities.notifications import (
-        Notification,
         NotificationActivities,
         SendNotificationsInput,
     )
@@ -184,9 +183,7 @@ class ServiceRequest:
         if outgoing:
             await _local(
                 NotificationActivities.send_notifications,
-                SendNotificationsInput(
-                    notifications=[Notification.model_validate(n.model_dump()) for n in outgoing]
-                ),
+                SendNotificationsInput(notifications=outgoing),
                 "notifications",
             )
         upto, esc_upto, cb_upto = d.step, len(case.snap.escalations), len(case.snap.callbacks)
