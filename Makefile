@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest smoke compose-check clean
+.PHONY: install run test lint typecheck pytest smoke compose-check bench-assessment clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,9 @@ pytest: install
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+bench-assessment: install  ## R3.3 assessment over 1,000,000 work orders, SQLite and PostgreSQL
+	$(BIN)/python bench/bench_assessment.py
 
 # `cablecare dev` end to end: UI answers, a worker polls, Ctrl-C stops it cleanly (temp var/).
 smoke: install
