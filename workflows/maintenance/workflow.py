@@ -21,8 +21,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.maintenance.plan as plan  # full path: passed through (see tests/reliability)
     from activities.maintenance_activities import MaintenanceActivities
-    from workflows.maintenance import plan
     from workflows.maintenance.activity_io import (
         DeliverInput,
         PrepareMaintenanceInput,

@@ -16,12 +16,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    # Full module paths: `from package import module` bypasses the pass-through inside the
+    # sandbox and re-imports (and, without .pyc files, re-compiles) the module per workflow.
+    import workflows.service_request.deadlines as deadlines
+    import workflows.service_request.rules as rules
+    import workflows.service_request.transitions as transitions
     from activities.case_activities import CaseActivities
     from activities.notifications import (
         NotificationActivities,
         SendNotificationsInput,
     )
-    from workflows.service_request import deadlines, rules, transitions
     from workflows.service_request.activity_io import (
         DeadlineInput,
         OpenAccountabilityInput,
