@@ -75,3 +75,21 @@ def test_schemas_carry_the_rules_a_caller_needs() -> None:
     assert signal["discriminator"]["propertyName"] == "type"
     tags = set(signal["discriminator"]["mapping"])
     assert tags == {"progress", "visit", "resolve", "unreachable"}
+
+
+def test_the_integration_guide_examples_are_valid_messages() -> None:
+    """Every `--name X --input '{...}'` of docs/integration.md validates against its model."""
+    import re
+
+    from pydantic import TypeAdapter
+
+    guide = (REPO_ROOT / "docs" / "integration.md").read_text("utf-8")
+    by_name = {m.name: m for m in contract_messages() if m.workflow == "ServiceRequest"}
+    examples = re.findall(r"--name (\w+)\s+--input '(\{.*?\})'", guide, flags=re.S)
+    assert len(examples) >= 15
+    for name, payload in examples:
+        if name in by_name and by_name[name].kind in ("update", "signal"):
+            TypeAdapter(by_name[name].type).validate_json(payload)
+    starts = re.findall(r"--type ServiceRequest .*?--input '(\{.*?\})'", guide, flags=re.S)
+    [start_input] = [m for m in contract_messages() if m.path == "ServiceRequest/input.json"]
+    TypeAdapter(start_input.type).validate_json(starts[0])
