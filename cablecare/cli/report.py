@@ -10,16 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import typer
 
+from activities.assessment_activities import default_period
 from activities.db import SessionFactory, init_db
 from activities.report_render import RENDERERS
 from activities.reports import AssessmentReport, monthly_report, parse_month, yearly_report
 from activities.subscription_import import SubscriptionImportError, import_subscription_changes
 from cablecare.policy import PolicyError, load_policy
 from cablecare.settings import get_settings
+from workflows.scheduled.messages import AssessmentKind
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -64,9 +65,12 @@ def _compute(kind: str, period: str) -> AssessmentReport:
 
 
 def _last_month() -> str:
-    now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
-    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
+    """The month that just ended, in the operator's time zone (the policy's)."""
+    try:
+        timezone = load_policy(get_settings().policy_path).timezone
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
+    return default_period(AssessmentKind.MONTHLY, datetime.now(UTC), timezone)
 
 
 FORMAT = typer.Option(Format.JSON, "--format", "-f", help="json, csv or html (with charts).")
