@@ -1,0 +1,1 @@
+"""Benchmarks of cablecare against the embedded Temporal server (BENCHMARKS.md)."""
