@@ -49,9 +49,8 @@ async def run_until_stopped(worker: Worker, stop: asyncio.Event | None = None) -
 async def _serve() -> None:
     from activities.db import init_db
     from cablecare.client import connect
-    from worker.build import build_worker
-
     from cablecare.telemetry import install_metrics
+    from worker.build import build_worker
 
     settings = get_settings()
     install_metrics()  # CABLECARE_METRICS_PORT; must precede the first connect()
