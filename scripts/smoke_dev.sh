@@ -84,6 +84,12 @@ done
 say "a worker polls cable-service after $(elapsed) s"
 grep -q "http://localhost:$UI_PORT" "$out" || fail "the UI address is not printed"
 
+# 2b. The Temporal Schedules of the scheduled duties are applied (issue 4).
+schedules=$("$BIN/temporal" schedule list --address "127.0.0.1:$PORT" -o json 2>/dev/null |
+  "$BIN/python" -c 'import json, sys; print(len(json.load(sys.stdin) or []))')
+((schedules >= 4)) || fail "expected the 4 duty Schedules, found $schedules"
+say "$schedules Schedules applied"
+
 # 3. Ctrl-C: exit code 0 within 30 s, nothing left listening.
 kill -INT "$pid"
 stopping=$(date +%s)

@@ -56,6 +56,8 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
     from activities.db import init_db
     from cablecare.cli.worker_cmd import run_until_stopped
     from cablecare.client import connect
+    from cablecare.policy import load_policy
+    from cablecare.schedules import apply_schedules
     from worker.build import build_worker
 
     # Until the worker runs (run_until_stopped takes over), SIGINT/SIGTERM cancel the start-up;
@@ -81,8 +83,13 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
         # keys are configured (CABLECARE_CODEC_KEYS): off by default here.
         client = await connect(server.address, namespace=server.namespace, tls=False, api_key=None)
         worker = build_worker(client, settings)
-        # Hook: apply the Temporal Schedules (fee reminders, key-account callbacks, monthly
-        # assessment) here once their `cablecare schedules apply` command exists.
+        # The Temporal Schedules (fee reminders, key-account callbacks, monthly assessment):
+        # idempotent, so every start of `cablecare dev` may apply them.
+        await apply_schedules(
+            client,
+            task_queue=settings.task_queue,
+            timezone=load_policy(settings.policy_path).timezone,
+        )
         _print_banner(server, settings)
         await run_until_stopped(worker)
     finally:
