@@ -34,29 +34,17 @@ with workflow.unsafe.imports_passed_through():
     from workflows.service_request.case import Case, CaseData, new_case
     from workflows.service_request.messages import (
         WORKFLOW_NAME,
-        AcknowledgeUpdate,
-        AssignUpdate,
-        CancelUpdate,
-        DecideExtensionUpdate,
-        ForceMajeureUpdate,
         ProgressSignal,
-        RecordCallbackUpdate,
-        ReferUpdate,
-        ReportProgressUpdate,
-        ReportUnreachableUpdate,
-        RequestExtensionUpdate,
         ResolveSignal,
-        ResolveUpdate,
-        ScheduleVisitUpdate,
         ServiceRequestInput,
-        SubmitMaterialsUpdate,
         TechnicianSignal,
         UnreachableSignal,
-        Update,
         VisitSignal,
     )
     from workflows.service_request.observe import search_attributes, ui_details, work_order
     from workflows.service_request.state import CustomerView, ServiceRequestSnapshot
+
+from workflows.service_request.updates import UpdateHandlers
 
 U = TypeVar("U")
 # Continue-as-new well before Temporal's 10,240-event warning, to keep replays fast.
@@ -81,7 +69,7 @@ _SIGNAL = TypeAdapter(TechnicianSignal)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class ServiceRequest:
+class ServiceRequest(UpdateHandlers):
     def __init__(self) -> None:
         self._case: Case | None = None
         self._dirty = False
@@ -277,118 +265,6 @@ class ServiceRequest:
         self._dirty = True
         return case.snap
 
-    @workflow.update(name=Update.SUBMIT_MATERIALS)
-    async def submit_materials(self, u: SubmitMaterialsUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.submit_materials, transitions.submit_materials, u)
-
-    @submit_materials.validator
-    def _v_submit_materials(self, u: SubmitMaterialsUpdate) -> None:
-        self._validate(rules.submit_materials, u)
-
-    @workflow.update(name=Update.ACKNOWLEDGE)
-    async def acknowledge(self, u: AcknowledgeUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.acknowledge, transitions.acknowledge, u)
-
-    @acknowledge.validator
-    def _v_acknowledge(self, u: AcknowledgeUpdate) -> None:
-        self._validate(rules.acknowledge, u)
-
-    @workflow.update(name=Update.REFER)
-    async def refer(self, u: ReferUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.refer, transitions.refer, u)
-
-    @refer.validator
-    def _v_refer(self, u: ReferUpdate) -> None:
-        self._validate(rules.refer, u)
-
-    @workflow.update(name=Update.ASSIGN)
-    async def assign(self, u: AssignUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.assign, _reassign, u)
-
-    @assign.validator
-    def _v_assign(self, u: AssignUpdate) -> None:
-        self._validate(rules.assign, u)
-
-    @workflow.update(name=Update.SCHEDULE_VISIT)
-    async def schedule_visit(self, u: ScheduleVisitUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.schedule_visit, transitions.schedule_visit, u)
-
-    @schedule_visit.validator
-    def _v_schedule_visit(self, u: ScheduleVisitUpdate) -> None:
-        self._validate(rules.schedule_visit, u)
-
-    @workflow.update(name=Update.REPORT_PROGRESS)
-    async def report_progress(self, u: ReportProgressUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.report_progress, transitions.report_progress, u)
-
-    @report_progress.validator
-    def _v_report_progress(self, u: ReportProgressUpdate) -> None:
-        self._validate(rules.report_progress, u)
-
-    @workflow.update(name=Update.RESOLVE)
-    async def resolve(self, u: ResolveUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.resolve, transitions.resolve, u)
-
-    @resolve.validator
-    def _v_resolve(self, u: ResolveUpdate) -> None:
-        self._validate(rules.resolve, u)
-
-    @workflow.update(name=Update.REPORT_UNREACHABLE)
-    async def report_unreachable(self, u: ReportUnreachableUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.report_unreachable, transitions.report_unreachable, u)
-
-    @report_unreachable.validator
-    def _v_report_unreachable(self, u: ReportUnreachableUpdate) -> None:
-        self._validate(rules.report_unreachable, u)
-
-    @workflow.update(name=Update.REQUEST_EXTENSION)
-    async def request_extension(self, u: RequestExtensionUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.request_extension, transitions.request_extension, u)
-
-    @request_extension.validator
-    def _v_request_extension(self, u: RequestExtensionUpdate) -> None:
-        self._validate(rules.request_extension, u)
-
-    @workflow.update(name=Update.DECIDE_EXTENSION)
-    async def decide_extension(self, u: DecideExtensionUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.decide_extension, transitions.decide_extension, u)
-
-    @decide_extension.validator
-    def _v_decide_extension(self, u: DecideExtensionUpdate) -> None:
-        self._validate(rules.decide_extension, u)
-
-    @workflow.update(name=Update.DECLARE_FORCE_MAJEURE)
-    async def declare_force_majeure(self, u: ForceMajeureUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.declare_force_majeure, transitions.declare_force_majeure, u)
-
-    @declare_force_majeure.validator
-    def _v_declare_force_majeure(self, u: ForceMajeureUpdate) -> None:
-        self._validate(rules.declare_force_majeure, u)
-
-    @workflow.update(name=Update.END_FORCE_MAJEURE)
-    async def end_force_majeure(self, u: ForceMajeureUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.end_force_majeure, transitions.end_force_majeure, u)
-
-    @end_force_majeure.validator
-    def _v_end_force_majeure(self, u: ForceMajeureUpdate) -> None:
-        self._validate(rules.end_force_majeure, u)
-
-    @workflow.update(name=Update.RECORD_CALLBACK)
-    async def record_callback(self, u: RecordCallbackUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.record_callback, transitions.record_callback, u)
-
-    @record_callback.validator
-    def _v_record_callback(self, u: RecordCallbackUpdate) -> None:
-        self._validate(rules.record_callback, u)
-
-    @workflow.update(name=Update.CANCEL)
-    async def cancel(self, u: CancelUpdate) -> ServiceRequestSnapshot:
-        return await self._apply(rules.cancel, transitions.cancel, u)
-
-    @cancel.validator
-    def _v_cancel(self, u: CancelUpdate) -> None:
-        self._validate(rules.cancel, u)
-
 
 class _DeadlineTimer:
     """One durable timer aimed at the case's next deadline. It is replaced only when the
@@ -410,10 +286,6 @@ class _DeadlineTimer:
 
     def fired(self) -> bool:
         return self._task is not None and self._task.done()
-
-
-def _reassign(case: Case, now: Any, u: AssignUpdate) -> None:
-    transitions.assign(case, now, u.technician_id, by=u.by)
 
 
 _SIGNAL_ACTIONS: dict[type, tuple[Callable[..., None], Callable[..., Any]]] = {
