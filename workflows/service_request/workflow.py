@@ -49,6 +49,8 @@ from workflows.service_request.updates import UpdateHandlers
 U = TypeVar("U")
 # Continue-as-new well before Temporal's 10,240-event warning, to keep replays fast.
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
+# Messages that arrived while the loop flushed were left unsynced until the next message.
+PATCH_SYNC_LATE_MESSAGES = "sync-messages-that-arrive-during-a-flush"
 _LOCAL_TIMEOUT = timedelta(seconds=30)
 # Local activities: database writes are short, and they cost one marker event instead of three
 # activity events (TEMPORAL_NOTES.md). They retry until the database answers again.
@@ -98,6 +100,12 @@ class ServiceRequest(UpdateHandlers):
         case = self._case
         timer = _DeadlineTimer()
         while True:
+            resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
+            if resync:
+                # Cleared *before* the flush: a message handled while the flush awaits its
+                # activities sets it again, so the loop comes straight back to record it and
+                # send its notifications instead of leaving them until the next message.
+                self._dirty = False
             if case.needs_clock():
                 await self._start_clock()
             deadlines.fire_due(case, workflow.now())
@@ -111,7 +119,8 @@ class ServiceRequest(UpdateHandlers):
                 await self._flush()
                 workflow.continue_as_new(args=[data, case.data])
             timer.aim(deadlines.next_deadline(case))
-            self._dirty = False
+            if not resync:  # histories recorded before the patch cleared it here
+                self._dirty = False
             await workflow.wait_condition(lambda: self._dirty or timer.fired())
         return case.snap
 
