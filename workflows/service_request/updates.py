@@ -10,7 +10,9 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.service_request import rules, transitions
+    # Full module paths, so that they are passed through (tests/reliability/test_sandbox_imports.py)
+    import workflows.service_request.rules as rules
+    import workflows.service_request.transitions as transitions
     from workflows.service_request.case import Case
     from workflows.service_request.messages import (
         AcknowledgeUpdate,

@@ -43,8 +43,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.service_request.observe import search_attributes, ui_details, work_order
     from workflows.service_request.state import CustomerView, ServiceRequestSnapshot
-
-from workflows.service_request.updates import UpdateHandlers
+    from workflows.service_request.updates import UpdateHandlers
 
 U = TypeVar("U")
 # Continue-as-new well before Temporal's 10,240-event warning, to keep replays fast.
