@@ -38,9 +38,9 @@ class Sizes:
 
 
 SIZES = (
-    Sizes(200, 100, 100, 10, 60)
+    Sizes(200, 100, 100, 10, 200)
     if FULL
-    else Sizes(40, 20, 20, 10, 12)  # reduced: the shapes of the full run, in CI's budget
+    else Sizes(40, 20, 20, 10, 25)  # reduced: the shapes of the full run, in CI's budget
 )
 
 T = TypeVar("T")
