@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest smoke compose-check bench-assessment clean
+.PHONY: install run test lint typecheck pytest smoke compose-check bench-assessment bench bench-scale test-reliability clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,18 @@ test: lint typecheck pytest
 
 bench-assessment: install  ## R3.3 assessment over 1,000,000 work orders, SQLite and PostgreSQL
 	$(BIN)/python bench/bench_assessment.py
+
+# Full fault cases vs a bare workflow on the embedded server (~3 min); BENCHMARKS.md.
+bench: install
+	$(BIN)/python -m bench.run
+
+# 20,000 open cases on their real deadlines, then fast-forwarded to breach (~1 h); not in CI.
+bench-scale: install
+	$(BIN)/python -m bench.scale
+
+# The reliability suite at full size (make test runs it reduced); PostgreSQL included.
+test-reliability: install
+	CABLECARE_RELIABILITY_SCALE=full $(BIN)/pytest -q -p no:cacheprovider tests/reliability
 
 # `cablecare dev` end to end: UI answers, a worker polls, Ctrl-C stops it cleanly (temp var/).
 smoke: install
