@@ -9,8 +9,9 @@ fails here. Record fresh histories after an intended, patched change with:
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import workflow
@@ -20,10 +21,18 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
-from cablecare.domain import CaseState
+from cablecare.domain import TASK_QUEUE, CaseState, NoticeKind
 from tests.cases import AREA_TECH, CALLBACK_AGENT, new_request, start, wait_for
 from worker.registry import workflow_classes
 from workflows.accountability.messages import DecideUpdate, SubmitStatementUpdate
+from workflows.maintenance.messages import MaintenanceNoticeInput
+from workflows.maintenance.workflow import MaintenanceNotice
+from workflows.scheduled.messages import (
+    AssessmentInput,
+    FeeRemindersInput,
+    KeyAccountCallbacksInput,
+)
+from workflows.scheduled.workflows import AreaAssessment, FeeReminders, KeyAccountCallbackPlan
 from workflows.service_request.messages import (
     RecordCallbackUpdate,
     ReportProgressUpdate,
@@ -95,6 +104,64 @@ async def test_record_histories(env: WorkflowEnvironment) -> None:
     (HISTORIES / "accountability_decided.json").write_text((await acc.fetch_history()).to_json())
 
 
+@pytest.mark.skipif(not RECORD, reason="records histories only when asked")
+@pytest.mark.usefixtures("worker")
+async def test_record_other_workflow_histories(env: WorkflowEnvironment) -> None:
+    """MaintenanceNotice (to completion, time skipped) and the three scheduled workflows.
+    Select it alone to leave the service-request histories as they are: `-k other`."""
+    starts_at = datetime.now(UTC) + timedelta(days=3)
+    notice = MaintenanceNoticeInput(
+        notice_id="HIST-NOTICE-1",
+        area_ids=["A-FD-02"],
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=4),
+        kind=NoticeKind.LINE_MAINTENANCE,
+        text="光缆割接，有线电视信号中断",
+    )
+    handle = await env.client.start_workflow(
+        MaintenanceNotice.run, notice, id="maintenance-HIST-NOTICE-1", task_queue=TASK_QUEUE
+    )
+    await env.fast_forward(handle)  # unbounded: to the end of the maintenance window
+    await handle.result()
+    (HISTORIES / "maintenance_notice_completed.json").write_text(
+        (await handle.fetch_history()).to_json()
+    )
+    runs: list[tuple[str, Any, Any]] = [
+        ("fee_reminders", FeeReminders.run, FeeRemindersInput(run_date=date(2026, 11, 25))),
+        (
+            "key_account_callbacks",
+            KeyAccountCallbackPlan.run,
+            KeyAccountCallbacksInput(period="2026-11"),
+        ),
+        ("area_assessment", AreaAssessment.run, AssessmentInput(period="2026-10")),
+    ]
+    for name, run, arg in runs:
+        handle = await env.client.start_workflow(run, arg, id=f"hist-{name}", task_queue=TASK_QUEUE)
+        await handle.result()
+        (HISTORIES / f"{name}.json").write_text((await handle.fetch_history()).to_json())
+    # A complete fault case recorded after the sync-messages-during-a-flush patch: the two
+    # service-request histories above (recorded before it) replay the unpatched branch.
+    handle = await start(env.client, new_request(request_id="HIST-FAULT-PATCHED-1"))
+    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
+    await handle.execute_update(
+        ServiceRequest.report_progress,
+        ReportProgressUpdate(technician_id=AREA_TECH, status="on_site"),
+    )
+    await handle.signal(
+        ServiceRequest.technician_update,
+        {"type": "resolve", "by": AREA_TECH, "resolution": "re-seated the cable"},
+    )
+    await wait_for(handle, lambda s: s.state == CaseState.AWAITING_CALLBACK)
+    await handle.execute_update(
+        ServiceRequest.record_callback,
+        RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=True),
+    )
+    await handle.result()
+    (HISTORIES / "service_request_fault_closed_patched.json").write_text(
+        (await handle.fetch_history()).to_json()
+    )
+
+
 @pytest.mark.parametrize("path", _histories(), ids=lambda p: p.stem)
 async def test_committed_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
@@ -108,6 +175,11 @@ def test_histories_are_committed() -> None:
         "service_request_fault_closed",
         "service_request_fault_breached",
         "accountability_decided",
+        "maintenance_notice_completed",
+        "fee_reminders",
+        "key_account_callbacks",
+        "area_assessment",
+        "service_request_fault_closed_patched",
     } <= names
 
 
