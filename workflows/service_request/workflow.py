@@ -87,6 +87,10 @@ class ServiceRequest(UpdateHandlers):
         # with one argument (every caller) arrives as plain JSON: validate it here. A payload
         # that fails fails the workflow with the field list (worker failure_exception_types).
         data = ServiceRequestInput.model_validate(data)
+        # Asked first, before any local activity: a patch marker recorded after a local
+        # activity can land in the next workflow task (task heartbeat), and a replay that
+        # resolves the activity earlier then asks too soon: a nondeterminism error.
+        resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
         carried = CaseData.model_validate(carried) if carried is not None else None
         if carried is not None:
             carried.runs += 1
@@ -99,7 +103,6 @@ class ServiceRequest(UpdateHandlers):
         case = self._case
         timer = _DeadlineTimer()
         while True:
-            resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
             if resync:
                 # Cleared *before* the flush: a message handled while the flush awaits its
                 # activities sets it again, so the loop comes straight back to record it and
