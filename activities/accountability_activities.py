@@ -23,7 +23,7 @@ from activities.directory_queries import get_area, get_staff, staff_with_role
 from activities.notifications import Channel, Notification, NotificationSender, RecipientKind
 from cablecare.calendar import load_calendar
 from cablecare.domain import Role
-from cablecare.policy import load_policy
+from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from workflows.accountability.activity_io import (
     OpenCaseInput,
@@ -63,7 +63,7 @@ class AccountabilityActivities:
         """R6.1 open (upsert) the record, R6.8 set the statement deadline, R6.6 count prior
         violations, R6.4 list who may decide; then tell the staff member and the lead."""
         case = data.case
-        policy = load_policy(self.settings.policy_path)
+        policy = current_policy(self.settings.policy_path)
         rules = policy.accountability
         calendar = load_calendar(self.settings, timezone=policy.timezone)
         due = calendar.end_of_nth_working_day(data.opened_at, rules.statement_working_days)

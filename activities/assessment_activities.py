@@ -19,7 +19,7 @@ from temporalio import activity
 from activities.db import SessionFactory
 from activities.duty_tables import AssessmentSnapshot
 from activities.reports import AssessmentReport, monthly_report, yearly_report
-from cablecare.policy import load_policy
+from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from workflows.scheduled.messages import AssessmentKind, AssessmentResult, AssessmentRun
 
@@ -62,7 +62,7 @@ class AssessmentActivities:
 
     @activity.defn(name="assess_areas")
     def assess_areas(self, data: AssessmentRun) -> AssessmentResult:
-        policy = load_policy(self.settings.policy_path)
+        policy = current_policy(self.settings.policy_path)
         kind = data.request.kind
         period = data.request.period or default_period(kind, data.as_of, policy.timezone)
         with self.sessions() as session:

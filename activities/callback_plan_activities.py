@@ -25,7 +25,7 @@ from activities.duty_common import insert_ignore
 from activities.duty_tables import KeyAccountCallback
 from activities.notifications import Channel, Notification, NotificationSender, RecipientKind
 from cablecare.domain import Company, Role
-from cablecare.policy import load_policy
+from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from workflows.scheduled.messages import KeyAccountCallbacksResult, KeyAccountCallbacksRun
 
@@ -56,7 +56,7 @@ class CallbackPlanActivities:
     def create_key_account_callbacks(
         self, data: KeyAccountCallbacksRun
     ) -> KeyAccountCallbacksResult:
-        policy = load_policy(self.settings.policy_path)
+        policy = current_policy(self.settings.policy_path)
         local = data.as_of.astimezone(ZoneInfo(policy.timezone))
         period = data.request.period or f"{local.year:04d}-{local.month:02d}"
         with self.sessions() as session:

@@ -21,7 +21,7 @@ from activities.directory_tables import Area, Staff, Subscriber
 from activities.notifications import NotificationSender
 from cablecare.calendar import BusinessCalendar, load_calendar
 from cablecare.domain import Role
-from cablecare.policy import load_policy
+from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from cablecare.sla import limit_due_at
 from starter.accountability import open_case
@@ -78,7 +78,7 @@ class CaseActivities:
     def prepare_case(self, data: PrepareCaseInput) -> CaseContext:
         """Intake: subscriber, area, setting and key-account flag from the directory (R3.1),
         the staff who may act on the case (R8.1), and the policy the case keeps for life."""
-        policy = load_policy(self.settings.policy_path)
+        policy = current_policy(self.settings.policy_path)
         with self.sessions() as session:
             subscriber = session.get(Subscriber, data.subscriber_id)
             if subscriber is None:

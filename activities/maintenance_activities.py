@@ -30,7 +30,7 @@ from activities.duty_tables import MaintenanceDelivery, MaintenanceNoticeRecord
 from activities.notifications import Channel, Notification, NotificationSender, RecipientKind
 from activities.templates import NOTICE_KIND_ZH
 from cablecare.domain import Role
-from cablecare.policy import load_policy
+from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from workflows.maintenance.activity_io import (
     DELIVER_MAINTENANCE,
@@ -71,7 +71,7 @@ class MaintenanceActivities:
         """R9.5: the areas exist, the lead time comes from the policy, and an emergency is
         approved by a leader of the companies concerned (checked against the directory)."""
         notice = data.notice
-        policy = load_policy(self.settings.policy_path)
+        policy = current_policy(self.settings.policy_path)
         with self.sessions() as session:
             areas = [get_area(session, a) for a in notice.area_ids]
             unknown = [a for a, row in zip(notice.area_ids, areas, strict=True) if row is None]
@@ -121,7 +121,7 @@ class MaintenanceActivities:
         The cursor (area index, last subscriber id) is heartbeated: a retry resumes there, and
         the outbox keys make the overlap a no-op.
         """
-        policy = load_policy(self.settings.policy_path)
+        policy = current_policy(self.settings.policy_path)
         params = {
             **contact_params(policy),
             "kind": data.kind.value,

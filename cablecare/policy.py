@@ -196,3 +196,23 @@ def load_policy(path: Path) -> SlaPolicy:
             for err in exc.errors()
         )
         raise PolicyError(f"policy file {path} refused: {problems}") from exc
+
+
+_loaded: dict[Path, tuple[tuple[int, int], SlaPolicy]] = {}
+
+
+def current_policy(path: Path) -> SlaPolicy:
+    """The policy in `path`, parsed again only when the file changes (mtime or size).
+
+    Activities call this for every new case: an edited policy applies to the next case without
+    a worker restart, and an unchanged one costs a `stat` instead of a parse and validation.
+    The model is frozen, so sharing one instance between threads is safe.
+    """
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _loaded.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    policy = load_policy(path)
+    _loaded[path] = (stamp, policy)
+    return policy

@@ -178,3 +178,16 @@ def test_r4_4_bad_policy_file_names_the_wrong_field(tmp_path: Path, text: str, f
 def test_r4_4_missing_policy_file_is_a_policy_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="not found"):
         load_policy(tmp_path / "absent.toml")
+
+
+def test_current_policy_rereads_only_a_changed_file(tmp_path: Path) -> None:
+    """A running worker picks up an edited policy for new cases, without re-parsing every time."""
+    from cablecare.policy import current_policy
+
+    path = tmp_path / "sla-policy.toml"
+    text = (REPO_ROOT / "policy" / "sla-policy.toml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    first = current_policy(path)
+    assert current_policy(path) is first  # unchanged file: the same parsed policy
+    path.write_text(text.replace('version = "2026.1"', 'version = "2026.10"'), encoding="utf-8")
+    assert current_policy(path).version == "2026.10"
