@@ -29,7 +29,10 @@ def apply(
     from cablecare.client import connect
     from cablecare.search_attributes import ALL_KEYS, apply_search_attributes
 
-    configure_logging("WARNING")
+    # A one-shot command: no forwarding of the SDK core's log lines. That forwarding calls into
+    # Python from the core's threads, which crashed this short-lived process at interpreter
+    # exit now and then ("PyGILState_Release", exit -6) after its work was done.
+    configure_logging("WARNING", temporal_core=False)
 
     async def run() -> tuple[str, list[str]]:
         overrides = {"namespace": namespace} if namespace else {}
