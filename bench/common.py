@@ -4,13 +4,17 @@ database, the worker subprocess, and CPU/RSS read from /proc (no extra dependenc
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from activities.db import init_db
 from activities.directory_load import load_directory_file
@@ -130,3 +134,13 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
     return ordered[rank]
+
+
+def run_and_write(bench: Callable[[Any], Awaitable[dict[str, Any]]], args: Any) -> None:
+    """Run one benchmark, add its wall time, write its JSON to `args.output`."""
+    started = time.monotonic()
+    result = asyncio.run(bench(args))
+    result["duration_s"] = round(time.monotonic() - started, 1)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.output} in {result['duration_s']} s")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import statistics
@@ -47,6 +46,7 @@ from bench.common import (
     percentile,
     prepare_app_db,
     proc_sample,
+    run_and_write,
     server,
     spawn_worker,
     stop_process,
@@ -333,13 +333,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    started = time.monotonic()
-    result = asyncio.run(bench(args))
-    result["duration_s"] = round(time.monotonic() - started, 1)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.output} in {result['duration_s']} s")
+    run_and_write(bench, parser.parse_args())
 
 
 if __name__ == "__main__":

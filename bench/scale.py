@@ -35,6 +35,7 @@ from activities.db import get_engine
 from bench.common import (
     prepare_app_db,
     proc_sample,
+    run_and_write,
     server,
     spawn_worker,
     stop_process,
@@ -219,13 +220,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=48)
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    started = time.monotonic()
-    result = asyncio.run(scale(args))
-    result["duration_s"] = round(time.monotonic() - started, 1)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.output} in {result['duration_s']} s")
+    run_and_write(scale, parser.parse_args())
 
 
 if __name__ == "__main__":
