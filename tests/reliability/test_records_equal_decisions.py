@@ -30,10 +30,10 @@ from workflows.service_request.state import ServiceRequestSnapshot
 
 pytestmark = pytest.mark.reliability
 
-CASES = 10
+CASES = 10 if FULL else 4
 UPDATES_PER_CASE = 50  # five kinds, ten of each: five times the server's in-flight limit
 ROUNDS = 3 if FULL else 1
-KILL_CASES = 10 if FULL else 4
+KILL_CASES = 10 if FULL else 3
 SETTLE = 180.0  # bound on waiting for a burst (and a restart) to settle
 
 
