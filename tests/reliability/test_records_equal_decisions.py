@@ -142,7 +142,9 @@ async def test_mixed_bursts_above_the_in_flight_limit_records_equal_decisions(
         f"{ROUNDS} rounds x {CASES} cases x {UPDATES_PER_CASE} updates: {dict(answers)}; "
         f"{dict(records)}"
     )
-    assert answers["accepted"] > 0 and answers["refused"] > 0
+    # Some were applied (else the comparison proves nothing); how many, and how many were
+    # refused by a validator, depends on how busy the machine is.
+    assert answers["accepted"] > 0, dict(answers)
     # The test is about what happens above the limit: the server must have turned some away.
     assert answers["aborted"] > 0, f"no update was aborted by the server: {dict(answers)}"
     assert set(answers) <= {"accepted", "refused", "aborted"}, dict(answers)
