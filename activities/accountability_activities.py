@@ -166,6 +166,7 @@ class AccountabilityActivities:
             if row is None:
                 raise ApplicationError(f"accountability record {data.case_id} not found")
             row.decided_at, row.supervisor_id = _utc(d.decided_at), d.supervisor_id
+            row.decision_token_id = d.token_id
             row.requested_severity = d.requested_severity.value
             row.final_severity = d.final_severity.value if d.final_severity else None
             row.outcome, row.outcome_en, row.note = d.outcome_zh, d.outcome_en, d.note

@@ -81,7 +81,10 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
         # The dev server speaks plain gRPC on its own namespace, whatever TLS or API key the
         # environment configures for a real cluster. Payloads are encrypted only when codec
         # keys are configured (CABLECARE_CODEC_KEYS): off by default here.
-        client = await connect(server.address, namespace=server.namespace, tls=False, api_key=None)
+        settings, worker_token = await asyncio.to_thread(_dev_identity, settings)
+        client = await connect(
+            server.address, namespace=server.namespace, tls=False, api_key=None, token=worker_token
+        )
         worker = build_worker(client, settings)
         # The Temporal Schedules (fee reminders, key-account callbacks, monthly assessment):
         # idempotent, so every start of `cablecare dev` may apply them.
@@ -94,6 +97,41 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
         await run_until_stopped(worker)
     finally:
         await asyncio.to_thread(server.stop)
+
+
+WORKER_IDENTITY = "cablecare-worker"  # policy/service-identities.toml
+
+
+def _dev_identity(settings: Settings) -> tuple[Settings, Any]:
+    """Issue 10: the dev worker trusts its own local issuer (key under var/auth/), whose public
+    key it pins in the archive (it has signed nothing a worker saw yet, so no history can be
+    judged differently), and carries its own service identity (it opens accountability cases).
+    CABLECARE_AUTH=off turns all of it off, loudly."""
+    if settings.auth == "off":
+        return settings, None
+    from datetime import UTC, datetime
+
+    from cablecare.auth.issuer import LocalIssuer, renewing_source
+    from worker.key_sync import record_keys
+
+    issuer = LocalIssuer(settings.var_dir / "auth")
+    jwks = issuer.ensure()
+    record_keys(
+        settings.database_url,
+        issuer.issuer,
+        jwks["keys"],
+        now=datetime.now(UTC),
+        pinned=True,
+        retire_missing=False,
+    )
+    settings = settings.model_copy(
+        update={
+            "auth_issuer": issuer.issuer,
+            "auth_audience": issuer.audience,
+            "auth_jwks_url": issuer.jwks_url,
+        }
+    )
+    return settings, renewing_source(issuer, WORKER_IDENTITY)
 
 
 def _shell_path(path: str | Path) -> str:
