@@ -83,7 +83,10 @@ class IdentityGate:
         if token is None:
             return Verdict(refusal=NO_TOKEN)
         try:
-            actor = verify_token(token, self._archive(), workflow.now(), self.rules)
+            # PyJWT and `cryptography` run outside the sandbox's module copies: a Rust-raised
+            # InvalidSignature must meet the real exception class (a re-imported one aborts).
+            with workflow.unsafe.imports_passed_through():
+                actor = verify_token(token, self._archive(), workflow.now(), self.rules)
         except TokenRefused as refusal:
             return Verdict(refusal=str(refusal))
         except ArchiveStale:
