@@ -100,7 +100,7 @@ def pin(database_url: str, *keys: SigningKey) -> None:
 
 
 @asynccontextmanager
-async def identity_worker(client: Client, tmp_path: Path) -> AsyncIterator[Idp]:
+async def identity_worker(client: Client, tmp_path: Path, **overrides: Any) -> AsyncIterator[Idp]:
     database_url = f"sqlite:///{tmp_path / 'cablecare.db'}"
     init_db(database_url)
     load_directory_file(database_url, REPO_ROOT / "data" / "sample-directory.json")
@@ -112,9 +112,15 @@ async def identity_worker(client: Client, tmp_path: Path) -> AsyncIterator[Idp]:
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
         auth_jwks_url=jwks.resolve().as_uri(),
+        **overrides,
     )
     pin(database_url, key_a)
-    sync = KeySync(database_url, ISSUER, settings.auth_jwks_url, every=timedelta(seconds=30))
+    sync = KeySync(
+        database_url,
+        ISSUER,
+        settings.auth_jwks_url,
+        every=timedelta(seconds=settings.auth_key_sync_seconds),
+    )
     gate = IdentityGate(
         rules=rules_from_settings(settings), archive=lambda: sync.archive, request_sync=sync.request
     )

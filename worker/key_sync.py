@@ -14,7 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import jwt
 import structlog
@@ -38,7 +41,13 @@ def _moment(us: int) -> datetime:
 
 
 def fetch_jwks(url: str) -> list[dict[str, Any]]:
-    keys = jwt.PyJWKClient(url, cache_jwk_set=False, cache_keys=False).fetch_data().get("keys")
+    """The IdP's published keys: PyJWT's client for https://, a plain read for the local issuer's
+    file:// JWKS (PyJWKClient refuses that scheme)."""
+    if url.startswith("file://"):
+        data = json.loads(Path(url2pathname(urlparse(url).path)).read_text(encoding="utf-8"))
+    else:
+        data = jwt.PyJWKClient(url, cache_jwk_set=False, cache_keys=False).fetch_data()
+    keys = data.get("keys") if isinstance(data, dict) else None
     if not isinstance(keys, list):
         raise ValueError(f"{url} is not a JWKS (no 'keys' list)")
     return [
