@@ -14,22 +14,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
-import jwt
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
 from activities.db import get_engine
 from activities.identity_tables import TrustedSigningKey
+from cablecare.auth.jwks import fetch_jwks
 from cablecare.auth.keys import EPOCH, KeyArchive, TrustedKey
 
 log = structlog.get_logger(__name__)
-_PRIVATE_PARTS = ("d", "p", "q", "dp", "dq", "qi", "k")  # never archive a private key
 
 
 def _us(moment: datetime) -> int:
@@ -38,25 +34,6 @@ def _us(moment: datetime) -> int:
 
 def _moment(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
-
-
-def fetch_jwks(url: str) -> list[dict[str, Any]]:
-    """The IdP's published keys: PyJWT's client for https://, a plain read for the local issuer's
-    file:// JWKS (PyJWKClient refuses that scheme)."""
-    if url.startswith("file://"):
-        data = json.loads(Path(url2pathname(urlparse(url).path)).read_text(encoding="utf-8"))
-    else:
-        data = jwt.PyJWKClient(url, cache_jwk_set=False, cache_keys=False).fetch_data()
-    keys = data.get("keys") if isinstance(data, dict) else None
-    if not isinstance(keys, list):
-        raise ValueError(f"{url} is not a JWKS (no 'keys' list)")
-    return [
-        {k: v for k, v in key.items() if k not in _PRIVATE_PARTS}
-        for key in keys
-        if isinstance(key, dict)
-        and isinstance(key.get("kid"), str)
-        and key.get("use", "sig") == "sig"
-    ]
 
 
 def record_keys(

@@ -9,10 +9,13 @@ in the directory and decodes only for staff holding a role allowed to see custom
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import jwt
+
+from cablecare.auth.jwks import fetch_jwks
 
 RolesOf = Callable[[str], set[str]]
 
@@ -35,14 +38,16 @@ class UiLogin:
         staff_claim: str = "sub",
     ) -> None:
         self.issuer, self.audience, self.staff_claim = issuer, audience, staff_claim
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_jwk_set=True, lifespan=300)
+        self._jwks_url = jwks_url
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
         self._roles_of = roles_of
         self.allowed_roles = frozenset(allowed_roles)
 
     def check(self, token: str) -> Denied | None:
         """None when the bearer may see decoded payloads; otherwise why not. Blocking (JWKS)."""
         try:
-            signing = self._jwks.get_signing_key_from_jwt(token)
+            signing = self._key_for(jwt.get_unverified_header(token).get("kid"))
             claims = jwt.decode(
                 token,
                 signing.key,
@@ -59,3 +64,18 @@ class UiLogin:
         if not roles & self.allowed_roles:
             return Denied(403, f"staff {staff_id} has no role allowed to see customer data")
         return None
+
+    def _key_for(self, kid: object) -> jwt.PyJWK:
+        """The published key `kid`; the JWKS is fetched again at most every 30 s on a miss."""
+        if not isinstance(kid, str):
+            raise jwt.InvalidTokenError("the token names no key (kid)")
+        stale = self._fetched_at is None or time.monotonic() - self._fetched_at > 30
+        if kid not in self._keys and stale:
+            self._fetched_at = time.monotonic()
+            try:
+                self._keys = {k["kid"]: jwt.PyJWK(k) for k in fetch_jwks(self._jwks_url)}
+            except (OSError, ValueError, jwt.PyJWTError) as error:
+                raise jwt.InvalidTokenError(f"the IdP's keys are unavailable ({error})") from None
+        if kid not in self._keys:
+            raise jwt.InvalidTokenError(f"key {kid} is not published by the IdP")
+        return self._keys[kid]
