@@ -194,11 +194,16 @@ def _print_banner(server: DevServer, settings: Settings) -> None:
         "--name",
         "status",
     ]
+    clerk = request["received_by"][0]["staff_id"]
+    # Issue 10: every message carries its sender's token (header cablecare_actor, JSON string).
+    header = '--headers "cablecare_actor=\\"$TOKEN\\""'
     examples = [
         ("Deadline of an urban installation (National Day skipped)",
          f"{cablecare} sla due --kind installation --setting urban "
          "--start 2026-09-30T10:00:00+08:00"),
-        ("Open a fault case", shlex.join(start)),
+        (f"A token for {clerk}, the clerk who received the call (local dev issuer)",
+         f"TOKEN=$({cablecare} token issue --staff {clerk} --ttl 8h)"),
+        ("Open a fault case, as that clerk", f"{shlex.join(start)} {header}"),
         ("Read its status", shlex.join(query)),
         ("Public disclosure (R1.1)", f"{cablecare} disclosure --format md"),
     ]  # fmt: skip
@@ -211,6 +216,13 @@ def _print_banner(server: DevServer, settings: Settings) -> None:
     console.print(f"  Server state:     {_shell_path(server.db_path)}")
     console.print(f"  Server log:       {_shell_path(server.log_path)}")
     console.print(f"  Application db:   {settings.database_url}")
+    if settings.auth == "off":
+        console.print("  Actor tokens:     OFF (CABLECARE_AUTH=off): nobody checked", style="red")
+    else:
+        console.print(
+            f"  Actor tokens:     required; local issuer {settings.auth_issuer} "
+            f"(`{cablecare} token issue --staff ID`)"
+        )
     console.print()
     console.print("Try:", style="bold")
     for title, command in examples:
