@@ -291,3 +291,65 @@ async def test_accepted_messages_write_the_actor_into_case_event_rows(idp: Idp) 
     assert assigned and all(e.actor_token_id for e in assigned)
     assert any(e.actor_id == COUNTER for e in events)  # the start: who received the case
     assert all(token not in (e.detail or "") for e in events)  # never the token itself
+
+
+async def test_breach_opening_needs_the_workers_service_identity_not_a_technician_r6_1(
+    idp: Idp,
+) -> None:
+    """`opened_by: system` is the workers' own service identity (a breach, R4.7/R6.1); a person
+    cannot open a case in the system's name, and a technician cannot open one at all by hand
+    without naming themselves."""
+
+    def case(opened_by: str) -> AccountabilityCaseInput:
+        return AccountabilityCaseInput(
+            case_id=f"ID-{uuid.uuid4().hex[:8]}",
+            staff_id=AREA_TECH,
+            rule="R4.3",
+            violation="fault not solved in 24 h",
+            opened_by=opened_by,
+        )
+
+    async def opened(token: str, data: AccountabilityCaseInput) -> WorkflowHandle[Any, Any]:
+        return await idp.as_actor(token).start_workflow(
+            "AccountabilityCase",
+            data,
+            id=f"accountability-{data.case_id}",
+            task_queue=idp.queue,
+            result_type=AccountabilityStatus,
+        )
+
+    by_worker = await opened(idp.token("cablecare-worker"), case("system"))
+    status = await by_worker.query("status", result_type=AccountabilityStatus)
+    assert status.staff_id == AREA_TECH
+    forged = await opened(idp.token(OTHER_TECH), case("system"))
+    with pytest.raises(WorkflowFailureError) as caught:
+        await forged.result()
+    assert "opened_by is system, but the verified actor is T-HF-02-1" in str(
+        getattr(caught.value.cause, "message", "")
+    )
+
+
+async def test_a_clerk_cannot_send_a_maintenance_notice_as_an_emergency_of_a_leader_r9_5(
+    idp: Idp,
+) -> None:
+    """The issue's forged SMS/TV caption: a plan naming a leader's emergency approval must come
+    from that leader."""
+    starts_at = datetime.now(UTC) + timedelta(hours=2)
+    handle = await idp.as_actor(idp.token(COUNTER)).start_workflow(
+        "MaintenanceNotice",
+        {
+            "notice_id": f"ID-{uuid.uuid4().hex[:8]}",
+            "area_ids": ["A-HF-01"],
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(hours=2)).isoformat(),
+            "kind": "line_maintenance",
+            "text": "my own text",
+            "planned_by": COUNTER,
+            "emergency_approved_by": LEADER,
+        },
+        id=f"maintenance-ID-{uuid.uuid4().hex[:8]}",
+        task_queue=idp.queue,
+    )
+    with pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+    assert f"emergency_approved_by is {LEADER}" in str(getattr(caught.value.cause, "message", ""))
