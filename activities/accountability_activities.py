@@ -153,6 +153,7 @@ class AccountabilityActivities:
             if data.statement is not None:
                 row.statement = data.statement
                 row.statement_at = data.statement_at and _utc(data.statement_at)
+                row.statement_token_id = data.token_id
             row.statement_missed = row.statement_missed or data.statement_missed
             session.add(row)
             session.commit()

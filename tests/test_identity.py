@@ -241,7 +241,8 @@ async def test_service_identity_may_start_cases_but_not_decide_accountability_r6
         task_queue=idp.queue,
         result_type=AccountabilityStatus,
     )
-    await as_sender(idp, acc, idp.token(AREA_TECH)).execute_update(
+    tech_token = idp.token(AREA_TECH)
+    await as_sender(idp, acc, tech_token).execute_update(
         "submit_statement", SubmitStatementUpdate(staff_id=AREA_TECH, statement="traffic jam")
     )
     decide = DecideUpdate(supervisor_id=SUPERVISOR, severity="grave")
@@ -269,6 +270,8 @@ async def test_service_identity_may_start_cases_but_not_decide_accountability_r6
         row = session.get(AccountabilityRecord, case_id)
         assert row is not None and row.supervisor_id == SUPERVISOR
         assert row.decision_token_id == jti  # the decision traced to one login
+        heard = jwt.decode(tech_token, options={"verify_signature": False})["jti"]
+        assert row.statement_token_id == heard
 
 
 async def test_accepted_messages_write_the_actor_into_case_event_rows(idp: Idp) -> None:

@@ -1,5 +1,5 @@
 """Who is acting (issue 10): the signing-key archive, the verified actor of each case event and
-the token id of each accountability decision.
+the token id of each accountability statement and decision.
 
 Mirrors activities/identity_tables.py and the new columns of activities/case_tables.py and
 activities/accountability_tables.py.
@@ -36,10 +36,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("actor_token_id", AutoString(length=200), nullable=True))
     with op.batch_alter_table("accountability_record") as batch:
         batch.add_column(sa.Column("decision_token_id", AutoString(length=200), nullable=True))
+        batch.add_column(sa.Column("statement_token_id", AutoString(length=200), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("accountability_record") as batch:
+        batch.drop_column("statement_token_id")
         batch.drop_column("decision_token_id")
     with op.batch_alter_table("case_event") as batch:
         batch.drop_column("actor_token_id")

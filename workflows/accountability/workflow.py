@@ -142,6 +142,7 @@ class AccountabilityCase:
                 case_id=self._data.case_id,
                 statement=update.statement,
                 statement_at=self._status.statement_at,
+                token_id=_token_id(),
             )
         )
         return self._status
