@@ -51,6 +51,7 @@ from workflows.service_request.messages import (
     AssignUpdate,
     DecideExtensionUpdate,
     ForceMajeureUpdate,
+    ReportUnreachableUpdate,
     RequestExtensionUpdate,
 )
 from workflows.service_request.workflow import ServiceRequest
@@ -356,3 +357,40 @@ async def test_a_clerk_cannot_send_a_maintenance_notice_as_an_emergency_of_a_lea
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
     assert f"emergency_approved_by is {LEADER}" in str(getattr(caught.value.cause, "message", ""))
+
+
+@pytest.mark.parametrize(
+    ("attempt", "sender", "update", "payload"),
+    [
+        (
+            "force majeure declared by a clerk naming the leader (R9.4)",
+            COUNTER,
+            ServiceRequest.declare_force_majeure,
+            ForceMajeureUpdate(leader_id=LEADER, reason="typhoon"),
+        ),
+        (
+            "technician reassigned by a technician naming the dispatcher (R3.1)",
+            OTHER_TECH,
+            ServiceRequest.assign,
+            AssignUpdate(by=DISPATCHER, technician_id=OTHER_TECH),
+        ),
+        (
+            "case deemed completed by a clerk naming its technician (R4.5)",
+            COUNTER,
+            ServiceRequest.report_unreachable,
+            ReportUnreachableUpdate(
+                technician_id=AREA_TECH, reason="not_home", report="nobody home"
+            ),
+        ),
+    ],
+)
+async def test_forged_actor_attempts_of_the_issue_are_refused_without_trace(
+    idp: Idp, attempt: str, sender: str, update: Any, payload: Any
+) -> None:
+    handle = await open_case(idp)
+    before = await update_events(handle)
+    reason = await refusal(
+        as_sender(idp, handle, idp.token(sender)).execute_update(update, payload)
+    )
+    assert f"but the verified actor is {sender}" in reason, attempt
+    assert await update_events(handle) == before

@@ -53,4 +53,9 @@ def set_verdict(verdict: Verdict | None) -> contextvars.Token[Verdict | None]:
 
 
 def reset_verdict(token: contextvars.Token[Verdict | None]) -> None:
-    _VERDICT.reset(token)
+    try:
+        _VERDICT.reset(token)
+    except ValueError:
+        # A workflow evicted from the cache has its coroutines closed from outside their task:
+        # that context is gone with the task, so there is nothing left to reset.
+        pass
