@@ -153,6 +153,7 @@ class AccountabilityActivities:
             if data.statement is not None:
                 row.statement = data.statement
                 row.statement_at = data.statement_at and _utc(data.statement_at)
+                row.statement_token_id = data.token_id
             row.statement_missed = row.statement_missed or data.statement_missed
             session.add(row)
             session.commit()
@@ -166,6 +167,7 @@ class AccountabilityActivities:
             if row is None:
                 raise ApplicationError(f"accountability record {data.case_id} not found")
             row.decided_at, row.supervisor_id = _utc(d.decided_at), d.supervisor_id
+            row.decision_token_id = d.token_id
             row.requested_severity = d.requested_severity.value
             row.final_severity = d.final_severity.value if d.final_severity else None
             row.outcome, row.outcome_en, row.note = d.outcome_zh, d.outcome_en, d.note

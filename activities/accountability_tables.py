@@ -32,9 +32,11 @@ class AccountabilityRecord(SQLModel, table=True):
     statement: str | None = None
     statement_at: datetime | None = Field(default=None, sa_type=AWARE)
     statement_missed: bool = False  # R6.8
+    statement_token_id: str | None = Field(default=None, max_length=200)  # issue 10: jti
     prior_violations: int = 0  # R6.6, counted when the case opened
     decided_at: datetime | None = Field(default=None, sa_type=AWARE)
     supervisor_id: str | None = Field(default=None, max_length=64)
+    decision_token_id: str | None = Field(default=None, max_length=200)  # issue 10: jti
     requested_severity: str | None = Field(default=None, max_length=16)
     final_severity: str | None = Field(
         default=None, max_length=16

@@ -53,6 +53,10 @@ class CaseEvent(SQLModel, table=True):
     by: str | None = Field(default=None, max_length=64)
     detail: str = ""
     rejected: bool = False
+    # The verified actor of the message that caused the entry (issue 10): the staff id or
+    # service identity, and the token id (`jti`), never the token itself.
+    actor_id: str | None = Field(default=None, max_length=200)
+    actor_token_id: str | None = Field(default=None, max_length=200)
 
 
 class EscalationRecord(SQLModel, table=True):

@@ -11,6 +11,7 @@ from activities.duty_tables import (
     MaintenanceNoticeRecord,
     SubscriptionChange,
 )
+from activities.identity_tables import TrustedSigningKey
 from activities.notification_tables import OutboxMessage
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "Staff",
     "Subscriber",
     "SubscriptionChange",
+    "TrustedSigningKey",
     "WorkOrder",
 ]

@@ -76,6 +76,8 @@ def spawn_worker(
         "TEMPORAL_ADDRESS": address,
         "TEMPORAL_NAMESPACE": "default",
         "DATABASE_URL": database_url,
+        # The bench clients send no actor tokens (issue 10): explicit, and logged by the worker.
+        "CABLECARE_AUTH": "off",
         **env,
     }
     log = log_path.open("ab")

@@ -4,11 +4,14 @@
 protobuf as JSON; only the last path segment counts, so it can be mounted under any prefix).
 The UI calls it from each user's browser, which is why it answers CORS preflights, but only
 for the UI's own origin: a page elsewhere must not be able to make a browser decrypt for it.
-Every POST needs `Authorization: Bearer <CABLECARE_CODEC_TOKEN>`.
+Every POST needs `Authorization: Bearer <token>`: the Web UI's own OIDC access token of a
+staff member allowed to see customer data (cablecare/auth/ui_login.py, issue 10), or, for
+automation only, one of the static CABLECARE_CODEC_TOKEN values.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -17,6 +20,7 @@ from aiohttp import web
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
+from cablecare.auth.ui_login import Denied, UiLogin
 from cablecare.codec import AesGcmCodec
 
 log = structlog.get_logger(__name__)
@@ -33,19 +37,31 @@ def split_list(value: str | None) -> list[str]:
 
 
 def create_app(
-    codec: AesGcmCodec, *, tokens: Sequence[str], allowed_origins: Sequence[str]
+    codec: AesGcmCodec,
+    *,
+    tokens: Sequence[str],
+    allowed_origins: Sequence[str],
+    login: UiLogin | None = None,
 ) -> web.Application:
-    if not tokens:
-        raise ValueError(f"the codec server needs a bearer token: set {TOKEN_ENV}")
+    if not tokens and login is None:
+        raise ValueError(
+            "the codec server needs a login: set CABLECARE_AUTH_ISSUER and "
+            f"CABLECARE_AUTH_JWKS_URL (the UI's OIDC provider), or {TOKEN_ENV} for automation"
+        )
     origins = {origin.rstrip("/") for origin in allowed_origins}
     expected = [token.encode() for token in tokens]  # several: rotate without downtime
 
-    def authorised(request: web.Request) -> bool:
+    async def denied(request: web.Request) -> Denied | None:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        given = given.strip()
         if scheme.lower() != "bearer" or not given:
-            return False
-        # Constant-time comparison against every valid token.
-        return any(hmac.compare_digest(given.strip().encode(), token) for token in expected)
+            return Denied(401, "missing or invalid bearer token")
+        # Constant-time comparison against every valid static token.
+        if any(hmac.compare_digest(given.encode(), token) for token in expected):
+            return None
+        if login is None:
+            return Denied(401, "missing or invalid bearer token")
+        return await asyncio.to_thread(login.check, given)  # JWKS and directory: blocking
 
     @web.middleware
     async def cors_and_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -73,10 +89,12 @@ def create_app(
                     "Access-Control-Max-Age": "600",
                 },
             )
-        if request.method == "POST" and not authorised(request):
+        refusal = await denied(request) if request.method == "POST" else None
+        if refusal is not None:
+            log.info("codec request refused", status=refusal.status, reason=refusal.reason)
             return web.json_response(
-                {"error": "missing or invalid bearer token"},
-                status=401,
+                {"error": refusal.reason},
+                status=refusal.status,
                 headers={**cors, "WWW-Authenticate": "Bearer"},
             )
         response = await handler(request)

@@ -111,7 +111,9 @@ def worker_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from cablecare import REPO_ROOT
 
     db = tmp_path_factory.mktemp("worker") / "cablecare.db"
-    settings = Settings(database_url=f"sqlite:///{db}")
+    # Auth off, explicitly and logged: these tests are about other things. Identity is tested
+    # with auth required by tests/test_identity*.py, on workers of their own.
+    settings = Settings(database_url=f"sqlite:///{db}", auth="off")
     init_db(settings.database_url)
     load_directory_file(settings.database_url, REPO_ROOT / "data" / "sample-directory.json")
     return settings

@@ -31,7 +31,7 @@ class DutyEnv:
 @asynccontextmanager
 async def duty_environment(client: Client, database_url: str) -> AsyncIterator[DutyEnv]:
     """Each test module wraps this in a fixture: `async with duty_environment(...) as env`."""
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, auth="off")  # identity: tests/test_identity*
     init_db(database_url)
     load_directory_file(database_url, REPO_ROOT / "data" / "sample-directory.json")
     queue = f"duty-{uuid.uuid4().hex[:8]}"

@@ -7,16 +7,48 @@ from datetime import timedelta
 from typing import Any
 
 import pydantic
+import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from cablecare.auth.keys import KeyArchive
 from cablecare.settings import Settings
+from worker.identity import ActorInterceptor, IdentityGate, rules_from_settings
+from worker.key_sync import KeySync
 from worker.log_context import ActivityLogContext
 from worker.registry import activity_callables, workflow_classes
 
+log = structlog.get_logger(__name__)
+
+
+def identity_gate(settings: Settings) -> IdentityGate:
+    """CABLECARE_AUTH=required (the default): verify every actor token against the IdP's keys,
+    archived in the application database and kept current by a background sync."""
+    if settings.auth == "off":
+        log.warning(
+            "AUTH IS OFF: messages are not checked for who sends them (CABLECARE_AUTH=off); "
+            "use this only for tests of other things"
+        )
+        return IdentityGate(rules=None, archive=lambda: _no_keys)
+    rules = rules_from_settings(settings)
+    sync = KeySync(
+        settings.database_url,
+        rules.issuer,
+        settings.auth_jwks_url,
+        every=timedelta(seconds=settings.auth_key_sync_seconds),
+    )
+    sync.start()
+    log.info("actor tokens required", issuer=rules.issuer, keys=len(sync.archive.keys))
+    return IdentityGate(rules=rules, archive=lambda: sync.archive, request_sync=sync.request)
+
 
 def build_worker(
-    client: Client, settings: Settings, *, task_queue: str | None = None, **overrides: Any
+    client: Client,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    identity: IdentityGate | None = None,
+    **overrides: Any,
 ) -> Worker:
     options: dict[str, Any] = {
         "task_queue": task_queue or settings.task_queue,
@@ -28,8 +60,15 @@ def build_worker(
         # workflow with the field list, not retry the workflow task forever.
         "workflow_failure_exception_types": [pydantic.ValidationError],
         "graceful_shutdown_timeout": timedelta(seconds=30),
-        # Every log line of an activity carries its workflow id and request id.
-        "interceptors": [ActivityLogContext()],
+        # Every log line of an activity carries its workflow id and request id; every message
+        # that acts for a person is checked for who sends it (worker/identity.py).
+        "interceptors": [
+            ActivityLogContext(),
+            ActorInterceptor(identity or identity_gate(settings)),
+        ],
     }
     options.update(overrides)
     return Worker(client, **options)
+
+
+_no_keys = KeyArchive()

@@ -15,6 +15,7 @@ from cablecare.cli import (
     search_attributes_cmd,
     sla,
     supervision,
+    token_cmd,
     worker_cmd,
 )
 
@@ -37,6 +38,24 @@ app.command("escalations")(supervision.escalations)
 app.command("codec-server")(codec_cmd.codec_server)
 app.command("codec-key")(codec_cmd.codec_key)
 app.add_typer(search_attributes_cmd.app, name="search-attributes")
+app.add_typer(token_cmd.app, name="token")
+
+
+@app.callback()
+def _options(
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        envvar="CABLECARE_TOKEN",
+        help="Your actor token: sent with every message a command sends (CABLECARE_TOKEN).",
+        show_default=False,
+    ),
+) -> None:
+    """Cable-TV service commitments as durable Temporal workflows."""
+    import os
+
+    if token:
+        os.environ["CABLECARE_TOKEN"] = token  # read by cablecare.client.connect()
 
 
 def main() -> None:

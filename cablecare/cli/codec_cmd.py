@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import structlog
 import typer
 
 from cablecare.logging import configure_logging
+
+if TYPE_CHECKING:
+    from cablecare.auth.ui_login import UiLogin
 
 log = structlog.get_logger(__name__)
 
@@ -19,9 +24,12 @@ def codec_server(
 ) -> None:
     """Serve POST /encode and /decode (Temporal's codec protocol) for the Web UI and tools.
 
-    Configuration: CABLECARE_CODEC_KEYS or CABLECARE_CODEC_KEYS_FILE (the keys),
-    CABLECARE_CODEC_TOKEN (bearer token(s), comma-separated; required),
-    CABLECARE_CODEC_ALLOWED_ORIGINS (the UI's origin(s); default http://localhost:8233).
+    Configuration: CABLECARE_CODEC_KEYS or CABLECARE_CODEC_KEYS_FILE (the keys);
+    the login: CABLECARE_AUTH_ISSUER, CABLECARE_AUTH_AUDIENCE, CABLECARE_AUTH_JWKS_URL (the
+    UI's OIDC provider; the UI passes its access token) with DATABASE_URL (the directory: who
+    holds a role in CABLECARE_AUTH_CUSTOMER_DATA_ROLES), and/or CABLECARE_CODEC_TOKEN (static
+    bearer token(s) for automation); CABLECARE_CODEC_ALLOWED_ORIGINS (the UI's origin(s);
+    default http://localhost:8233).
     """
     from aiohttp import web
 
@@ -41,7 +49,10 @@ def codec_server(
             raise CodecKeyError(f"no keys: set {KEYS_ENV} or {KEYS_ENV}_FILE")
         origins = split_list(os.environ.get(ORIGINS_ENV)) or list(DEFAULT_ORIGINS)
         app = create_app(
-            codec, tokens=split_list(os.environ.get(TOKEN_ENV)), allowed_origins=origins
+            codec,
+            tokens=split_list(os.environ.get(TOKEN_ENV)),
+            allowed_origins=origins,
+            login=_ui_login(),
         )
     except ValueError as error:
         log.error("codec server not started", error=str(error))
@@ -53,6 +64,38 @@ def codec_server(
         allowed_origins=origins,
     )
     web.run_app(app, host=host, port=port, print=None, access_log=None)
+
+
+def _ui_login() -> UiLogin | None:
+    """The UI's OIDC login, when an issuer is configured (the same settings as the workers)."""
+    from cablecare.auth.ui_login import UiLogin
+    from cablecare.settings import get_settings
+
+    settings = get_settings()
+    if not (settings.auth_issuer and settings.auth_jwks_url):
+        return None
+    return UiLogin(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        jwks_url=settings.auth_jwks_url,
+        roles_of=directory_roles(settings.database_url),
+        allowed_roles=settings.auth_customer_data_roles,
+        staff_claim=settings.auth_staff_claim,
+    )
+
+
+def directory_roles(database_url: str) -> Callable[[str], set[str]]:
+    """A staff member's roles from the directory: the same roster the workflows check."""
+
+    def roles_of(staff_id: str) -> set[str]:
+        from activities.db import SessionFactory
+        from activities.directory_tables import Staff
+
+        with SessionFactory(database_url)() as session:
+            staff = session.get(Staff, staff_id)
+            return set(staff.roles) if staff is not None else set()
+
+    return roles_of
 
 
 def codec_key(

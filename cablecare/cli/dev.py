@@ -81,7 +81,10 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
         # The dev server speaks plain gRPC on its own namespace, whatever TLS or API key the
         # environment configures for a real cluster. Payloads are encrypted only when codec
         # keys are configured (CABLECARE_CODEC_KEYS): off by default here.
-        client = await connect(server.address, namespace=server.namespace, tls=False, api_key=None)
+        settings, worker_token = await asyncio.to_thread(_dev_identity, settings)
+        client = await connect(
+            server.address, namespace=server.namespace, tls=False, api_key=None, token=worker_token
+        )
         worker = build_worker(client, settings)
         # The Temporal Schedules (fee reminders, key-account callbacks, monthly assessment):
         # idempotent, so every start of `cablecare dev` may apply them.
@@ -94,6 +97,41 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
         await run_until_stopped(worker)
     finally:
         await asyncio.to_thread(server.stop)
+
+
+WORKER_IDENTITY = "cablecare-worker"  # policy/service-identities.toml
+
+
+def _dev_identity(settings: Settings) -> tuple[Settings, Any]:
+    """Issue 10: the dev worker trusts its own local issuer (key under var/auth/), whose public
+    key it pins in the archive (it has signed nothing a worker saw yet, so no history can be
+    judged differently), and carries its own service identity (it opens accountability cases).
+    CABLECARE_AUTH=off turns all of it off, loudly."""
+    if settings.auth == "off":
+        return settings, None
+    from datetime import UTC, datetime
+
+    from cablecare.auth.issuer import LocalIssuer, renewing_source
+    from worker.key_sync import record_keys
+
+    issuer = LocalIssuer(settings.var_dir / "auth")
+    jwks = issuer.ensure()
+    record_keys(
+        settings.database_url,
+        issuer.issuer,
+        jwks["keys"],
+        now=datetime.now(UTC),
+        pinned=True,
+        retire_missing=False,
+    )
+    settings = settings.model_copy(
+        update={
+            "auth_issuer": issuer.issuer,
+            "auth_audience": issuer.audience,
+            "auth_jwks_url": issuer.jwks_url,
+        }
+    )
+    return settings, renewing_source(issuer, WORKER_IDENTITY)
 
 
 def _shell_path(path: str | Path) -> str:
@@ -156,11 +194,16 @@ def _print_banner(server: DevServer, settings: Settings) -> None:
         "--name",
         "status",
     ]
+    clerk = request["received_by"][0]["staff_id"]
+    # Issue 10: every message carries its sender's token (header cablecare_actor, JSON string).
+    header = '--headers "cablecare_actor=\\"$TOKEN\\""'
     examples = [
         ("Deadline of an urban installation (National Day skipped)",
          f"{cablecare} sla due --kind installation --setting urban "
          "--start 2026-09-30T10:00:00+08:00"),
-        ("Open a fault case", shlex.join(start)),
+        (f"A token for {clerk}, the clerk who received the call (local dev issuer)",
+         f"TOKEN=$({cablecare} token issue --staff {clerk} --ttl 8h)"),
+        ("Open a fault case, as that clerk", f"{shlex.join(start)} {header}"),
         ("Read its status", shlex.join(query)),
         ("Public disclosure (R1.1)", f"{cablecare} disclosure --format md"),
     ]  # fmt: skip
@@ -173,6 +216,13 @@ def _print_banner(server: DevServer, settings: Settings) -> None:
     console.print(f"  Server state:     {_shell_path(server.db_path)}")
     console.print(f"  Server log:       {_shell_path(server.log_path)}")
     console.print(f"  Application db:   {settings.database_url}")
+    if settings.auth == "off":
+        console.print("  Actor tokens:     OFF (CABLECARE_AUTH=off): nobody checked", style="red")
+    else:
+        console.print(
+            f"  Actor tokens:     required; local issuer {settings.auth_issuer} "
+            f"(`{cablecare} token issue --staff ID`)"
+        )
     console.print()
     console.print("Try:", style="bold")
     for title, command in examples:

@@ -121,6 +121,8 @@ class Stack:
             "TEMPORAL_ADDRESS": self.address,
             "TEMPORAL_NAMESPACE": "default",
             "DATABASE_URL": self.database_url,
+            # Explicit and logged: reliability is tested here, identity in tests/test_identity*.
+            "CABLECARE_AUTH": "off",
         }
         try:
             self.worker = subprocess.Popen(

@@ -36,6 +36,7 @@ class RecordStatementInput(Record):
     statement: str | None = None
     statement_at: datetime | None = None
     statement_missed: bool = False  # R6.8
+    token_id: str | None = None  # issue 10: the verified staff member's token id (jti)
 
 
 class RecordDecisionInput(Record):

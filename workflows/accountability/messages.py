@@ -76,6 +76,9 @@ class Decision(Record):
     mitigating: list[Mitigating]
     note: str
     decided_at: datetime
+    # Issue 10: the token id (jti) of the verified supervisor's login, never the token itself:
+    # the decision is provably theirs. None when auth was off.
+    token_id: str | None = None
 
 
 class AccountabilityStatus(Record):

@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.accountability_activities import UNKNOWN_STAFF, AccountabilityActivities
+    from cablecare.auth.actor import current_actor
     from workflows.accountability.activity_io import (
         OpenCaseInput,
         OpenCaseResult,
@@ -40,6 +41,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.accountability.wording import deadline_text, details_text
 
 DB_TIMEOUT = timedelta(seconds=30)
+
+
+def _token_id() -> str | None:
+    """The verified sender's token id (worker/identity.py checked `supervisor_id` is them)."""
+    actor = current_actor()
+    return actor.token_id if actor is not None else None
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -135,6 +142,7 @@ class AccountabilityCase:
                 case_id=self._data.case_id,
                 statement=update.statement,
                 statement_at=self._status.statement_at,
+                token_id=_token_id(),
             )
         )
         return self._status
@@ -174,6 +182,7 @@ class AccountabilityCase:
             mitigating=list(dict.fromkeys(update.mitigating)),
             note=update.note,
             decided_at=workflow.now(),
+            token_id=_token_id(),
         )
         # Set before the activity so that a second decision is refused while this one records.
         self._status.decision = decision

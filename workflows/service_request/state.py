@@ -72,6 +72,8 @@ class TimelineEntry(Record):
     by: str | None = None
     detail: str = ""
     rejected: bool = False
+    actor_id: str | None = None  # the verified sender (issue 10), set by the workflow shell
+    actor_token_id: str | None = None  # its token id (jti): never the token
 
 
 class Referral(Record):

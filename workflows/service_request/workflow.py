@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationActivities,
         SendNotificationsInput,
     )
+    from cablecare.auth.actor import Verdict, current_verdict
     from workflows.service_request.activity_io import (
         DeadlineInput,
         OpenAccountabilityInput,
@@ -86,7 +87,8 @@ class ServiceRequest(UpdateHandlers):
     def __init__(self) -> None:
         self._case: Case | None = None
         self._dirty = False
-        self._early_signals: list[Any] = []  # signals that arrived during intake
+        # Signals that arrived during intake, each with its sender's verdict (worker/identity.py)
+        self._early_signals: list[tuple[Any, Verdict | None]] = []
         self._clock_lock = asyncio.Lock()
         self._sa_sent: dict[str, Any] = {}
         self._committed_effects = True
@@ -111,8 +113,9 @@ class ServiceRequest(UpdateHandlers):
             self._case = Case(carried)
         else:
             self._case = new_case(data, await self._prepare(data), workflow.now())
-        for payload in self._early_signals:
-            self.technician_update(payload)
+            _stamp(self._case, 0, current_verdict())  # who started it (issue 10)
+        for payload, verdict in self._early_signals:
+            self._technician_update(payload, verdict)
         self._early_signals.clear()
         case = self._case
         timer = _DeadlineTimer()
@@ -281,11 +284,23 @@ class ServiceRequest(UpdateHandlers):
     def technician_update(self, payload: Any) -> None:
         """Fire-and-forget from mobile backends. A bad signal is recorded as rejected, never
         applied, and never fails the workflow (CONTRACT.md)."""
+        self._technician_update(payload, current_verdict())
+
+    def _technician_update(self, payload: Any, verdict: Verdict | None) -> None:
         case = self._case
         if case is None:
-            self._early_signals.append(payload)
+            self._early_signals.append((payload, verdict))
             return
         now = workflow.now()
+        if verdict is not None and verdict.refusal is not None:
+            # Issue 10: a signal whose sender is not verified as the person it names (a forged
+            # technician_update) is recorded as rejected and never applied.
+            case.log(
+                now, "signal.rejected", detail=f"not authorised: {verdict.refusal}", rejected=True
+            )
+            self._dirty = True
+            return
+        before = case.data.step
         try:
             msg = _SIGNAL.validate_python(payload)
         except ValidationError as err:
@@ -302,6 +317,7 @@ class ServiceRequest(UpdateHandlers):
             case.log(now, f"signal.{msg.type}.rejected", detail=str(refusal), rejected=True)
         else:
             change(case, now, msg)
+        _stamp(case, before, verdict)
         self._dirty = True
 
     # --- updates --------------------------------------------------------------------------
@@ -319,11 +335,25 @@ class ServiceRequest(UpdateHandlers):
             check(case, u, workflow.now())
         except ValueError as refusal:  # only reachable for updates that raced intake
             raise ApplicationError(str(refusal), type="Refused", non_retryable=True) from None
+        before = case.data.step
         change(case, workflow.now(), u)
+        _stamp(case, before, current_verdict())  # the verified sender (worker/identity.py)
         if case.needs_clock():  # materials completed (R4.1) or reopened by a callback (R5.2)
             await self._start_clock()
         self._dirty = True
         return case.snap
+
+
+def _stamp(case: Case, since: int, verdict: Verdict | None) -> None:
+    """Issue 10: the timeline entries a message caused carry its verified actor (staff id and
+    token id, never the token), so the database rows trace each decision to its sender."""
+    actor = verdict.actor if verdict is not None else None
+    if actor is None:
+        return
+    for entry in reversed(case.snap.timeline):
+        if entry.seq <= since:
+            break
+        entry.actor_id, entry.actor_token_id = actor.staff_id, actor.token_id
 
 
 class _DeadlineTimer:
