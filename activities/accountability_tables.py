@@ -44,3 +44,17 @@ class AccountabilityRecord(SQLModel, table=True):
     note: str | None = None
     aggravating: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     mitigating: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # (六)5: the responsible lead's own hearing and decision (columns above: the post holder).
+    lead_statement: str | None = None
+    lead_statement_at: datetime | None = Field(default=None, sa_type=AWARE)
+    lead_statement_missed: bool = False
+    lead_prior_violations: int = 0
+    lead_decided_at: datetime | None = Field(default=None, sa_type=AWARE)
+    lead_supervisor_id: str | None = Field(default=None, max_length=64)
+    lead_requested_severity: str | None = Field(default=None, max_length=16)
+    lead_final_severity: str | None = Field(default=None, max_length=16)
+    lead_outcome: str | None = None
+    lead_outcome_en: str | None = None
+    lead_note: str | None = None
+    lead_aggravating: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    lead_mitigating: list[str] | None = Field(default=None, sa_column=Column(JSON))
