@@ -1,4 +1,4 @@
-"""The shipped SLA policy holds the numbers of RULES.md; a bad policy file is refused clearly."""
+"""The shipped SLA policy holds the numbers of docs/rules.md; a bad policy file is refused clearly."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def test_r6_5_every_accountability_severity_has_an_outcome() -> None:
 
 
 def test_r4_4_policy_survives_a_json_round_trip_for_the_case_snapshot() -> None:
-    # Each case snapshots the policy it started with (RULES.md); the snapshot travels as JSON.
+    # Each case snapshots the policy it started with (docs/rules.md); the snapshot travels as JSON.
     assert SlaPolicy.model_validate(POLICY.model_dump(mode="json")) == POLICY
 
 
