@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import func, or_
@@ -21,6 +22,7 @@ from activities.accountability_tables import AccountabilityRecord
 from activities.db import SessionFactory
 from activities.directory_queries import get_area, get_staff, staff_with_role
 from activities.notifications import Channel, Notification, NotificationSender, RecipientKind
+from activities.templates import reading_time
 from cablecare.calendar import load_calendar
 from cablecare.domain import Role
 from cablecare.policy import current_policy
@@ -32,7 +34,6 @@ from workflows.accountability.activity_io import (
     RecordStatementInput,
 )
 from workflows.accountability.messages import PartyRole
-from workflows.accountability.wording import deadline_text
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +43,11 @@ UNKNOWN_STAFF = "UnknownStaff"
 def _utc(moment: datetime) -> datetime:
     # SQLite drops offsets: store UTC everywhere so comparisons mean the same on both databases.
     return moment.astimezone(UTC)
+
+
+def opened_params(case_id: str, rule: str, due: datetime, timezone: str) -> dict[str, str]:
+    """The `accountability_opened` message: the deadline as a person reads it (item 13)."""
+    return {"case_id": case_id, "rule": rule, "due_at": reading_time(due, ZoneInfo(timezone))}
 
 
 class AccountabilityActivities:
@@ -87,11 +93,7 @@ class AccountabilityActivities:
                     recipient_kind=RecipientKind.STAFF,
                     recipient_id=staff_id,
                     template="accountability_opened",
-                    params={
-                        "case_id": case.case_id,
-                        "rule": case.rule,
-                        "due_at": deadline_text(due),
-                    },
+                    params=opened_params(case.case_id, case.rule, due, policy.timezone),
                 )
             )
         return OpenCaseResult(

@@ -1,4 +1,4 @@
-"""The SLA policy: every number of the rules (docs/rules.md) as versioned data (STYLE.md, "rules live in data").
+"""The SLA policy: every number of the rules (docs/rules.md) as versioned data.
 
 Loaded from a TOML file in the repository (`policy/sla-policy.toml`). Each case snapshots the
 policy it started with, so a later policy change never alters a running case.

@@ -1,4 +1,4 @@
-"""The shipped SLA policy holds the numbers of docs/rules.md; a bad policy file is refused clearly."""
+"""The shipped SLA policy holds the numbers of docs/rules.md; a bad file is refused clearly."""
 
 from __future__ import annotations
 

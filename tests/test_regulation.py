@@ -537,3 +537,27 @@ async def test_er_6_consultation_limit_is_the_operators_and_opens_no_accountabil
     snap = await wait_for(handle, lambda s: EscalationKind.BREACH in _kinds(s))
     breach = next(e for e in snap.escalations if e.kind == EscalationKind.BREACH)
     assert breach.accountability_case_id is None
+
+
+# --- cost: the new clocks share the one deadline timer ------------------------------------------
+async def test_r4_3_complete_fault_case_with_callback_stays_within_45_history_events(
+    env: WorkflowEnvironment,
+) -> None:
+    """The tracking clock ((五)1) and the others are deadlines of deadlines.py, aimed at by the
+    one durable timer: a complete fault case with its callback costs no extra timers."""
+    handle = await start(env.client, new_request())
+    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
+    await handle.execute_update(
+        ServiceRequest.report_progress,
+        ReportProgressUpdate(technician_id=AREA_TECH, status="on_site"),
+    )
+    await handle.execute_update(
+        ServiceRequest.resolve, ResolveUpdate(by=AREA_TECH, resolution="replaced connector")
+    )
+    await handle.execute_update(
+        ServiceRequest.record_callback,
+        RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=True),
+    )
+    await handle.result()
+    events = [e.event_type async for e in handle.fetch_history_events()]
+    assert len(events) <= 45  # measured: 40 (2 timers started: warning point, then callback)

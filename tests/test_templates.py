@@ -185,3 +185,14 @@ def test_item_13_every_message_the_case_logic_sends_is_complete(
     for n in outbox:
         _readable(render(n.template, n.params))
         _readable(render(n.template, n.params, "en"))
+
+
+def test_item_13_accountability_opened_message_reads_the_deadline_as_a_person_does() -> None:
+    from zoneinfo import ZoneInfo
+
+    from activities.accountability_activities import opened_params
+
+    due = datetime(2026, 3, 6, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # end of 5 March
+    body = render("accountability_opened", opened_params("C-1", "R4.3", due, "Asia/Shanghai"))
+    _readable(body)
+    assert "3月5日 24:00" in body
