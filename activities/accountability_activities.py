@@ -32,6 +32,7 @@ from workflows.accountability.activity_io import (
     OpenCaseResult,
     RecordDecisionInput,
     RecordStatementInput,
+    RecordWithdrawalInput,
 )
 from workflows.accountability.messages import PartyRole
 
@@ -63,6 +64,7 @@ class AccountabilityActivities:
             self.open_accountability_case,
             self.record_accountability_statement,
             self.record_accountability_decision,
+            self.record_accountability_withdrawal,
         ]
 
     @activity.defn(name="open_accountability_case")
@@ -194,6 +196,18 @@ class AccountabilityActivities:
                 setattr(row, f"{p}statement_at", data.statement_at and _utc(data.statement_at))
             missed = getattr(row, f"{p}statement_missed") or data.statement_missed
             setattr(row, f"{p}statement_missed", missed)
+            session.add(row)
+            session.commit()
+
+    @activity.defn(name="record_accountability_withdrawal")
+    def record_accountability_withdrawal(self, data: RecordWithdrawalInput) -> None:
+        """(四)5: the case is withdrawn, with who and why (an upsert: a retry writes the same)."""
+        with self.sessions() as session:
+            row = session.get(AccountabilityRecord, data.case_id)
+            if row is None:
+                raise ApplicationError(f"accountability record {data.case_id} not found")
+            row.withdrawn_at, row.withdrawn_by = _utc(data.at), data.by
+            row.withdrawn_reason = data.reason
             session.add(row)
             session.commit()
 

@@ -58,3 +58,7 @@ class AccountabilityRecord(SQLModel, table=True):
     lead_note: str | None = None
     lead_aggravating: list[str] | None = Field(default=None, sa_column=Column(JSON))
     lead_mitigating: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    # (四)5: a case withdrawn because the violation turned out not to be one.
+    withdrawn_at: datetime | None = Field(default=None, sa_type=AWARE)
+    withdrawn_by: str | None = Field(default=None, max_length=64)
+    withdrawn_reason: str | None = None

@@ -19,6 +19,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.accountability_tables import AccountabilityRecord
+from activities.case_tables import WorkOrder
 from activities.db import get_engine
 from activities.notification_tables import OutboxMessage
 from cablecare.domain import AccountabilitySeverity as Sev
@@ -296,6 +297,38 @@ async def test_si_5_attempt_before_deadline_is_on_time_and_withdraws_breach(
     assert breach.accountability_case_id in withdrawn[0].body
     report = [m for m in sent if m.template == "unreachable_report"]
     assert [m.recipient_id for m in report] == [BUSINESS_LEAD]
+    with Session(get_engine(worker_settings.database_url)) as session:
+        order = session.get(WorkOrder, req.request_id)
+        assert order is not None and not order.breached  # the withdrawn breach does not count
+    # The technician's superior withdraws the accountability case, from the CLI.
+    assert breach.accountability_case_id is not None
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [
+            str(Path(sys.executable).parent / "cablecare"),
+            "accountability",
+            "withdraw",
+            "--case-id",
+            breach.accountability_case_id,
+            "--by",
+            SUPERVISOR,
+            "--reason",
+            breach.withdrawn_reason or "(四)5",
+            "--address",
+            env.client.service_client.config.target_host,
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    acc = env.client.get_workflow_handle(f"accountability-{breach.accountability_case_id}")
+    await acc.result()
+    final = await acc.query("status", result_type=AccountabilityStatus)
+    assert final.state == AccountabilityState.WITHDRAWN and final.withdrawn_by == SUPERVISOR
+    assert final.lead is not None and final.lead.state == AccountabilityState.WITHDRAWN
+    with Session(get_engine(worker_settings.database_url)) as session:
+        row = session.get(AccountabilityRecord, breach.accountability_case_id)
+        assert row is not None and "(四)5" in (row.withdrawn_reason or "")
 
 
 async def test_si_5_materials_not_supplemented_in_time_deemed_completed(

@@ -70,3 +70,33 @@ def open_cmd(
         typer.echo(f"could not reach Temporal: {err}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps({"workflow_id": workflow_id, "case_id": case_id}))
+
+
+@app.command("withdraw")
+def withdraw_cmd(
+    case_id: str = typer.Option(..., "--case-id", help="The accountability case id."),
+    by: str = typer.Option(..., "--by", help="A person who may decide the case ((六)4)."),
+    reason: str = typer.Option(..., "--reason", help="Why it is no violation, e.g. (四)5."),
+    address: str | None = typer.Option(None, "--address", help="Temporal address (host:port)."),
+) -> None:
+    """Withdraw a case whose violation turned out not to be one ((四)5: an on-time attempt)."""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from workflows.accountability.messages import UPDATE_WITHDRAW, WithdrawUpdate, workflow_id
+
+    async def run() -> None:
+        from cablecare.client import connect
+
+        client = await connect(address)
+        handle = client.get_workflow_handle(workflow_id(case_id))
+        await handle.execute_update(UPDATE_WITHDRAW, WithdrawUpdate(by=by, reason=reason))
+
+    try:
+        asyncio.run(run())
+    except WorkflowUpdateFailedError as err:
+        typer.echo(f"refused: {err.cause}", err=True)
+        raise typer.Exit(2) from None
+    except RuntimeError as err:
+        typer.echo(f"could not reach Temporal: {err}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps({"case_id": case_id, "withdrawn": True}))

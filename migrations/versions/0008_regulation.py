@@ -1,5 +1,5 @@
 """Issue 11, the regulation as written: (六)4 `reports_to` on staff, (四)4 network construction on
-areas and subscribers, (六)5 the responsible lead's own hearing and decision.
+areas and subscribers, (六)5 the responsible lead's own hearing and decision, (四)5 a withdrawn case.
 
 Mirrors activities/directory_tables.py and activities/accountability_tables.py.
 
@@ -30,6 +30,9 @@ _LEAD_COLUMNS = (
     ("lead_note", sa.String()),
     ("lead_aggravating", sa.JSON()),
     ("lead_mitigating", sa.JSON()),
+    ("withdrawn_at", sa.DateTime(timezone=True)),
+    ("withdrawn_by", sa.String(length=64)),
+    ("withdrawn_reason", sa.String()),
 )
 
 

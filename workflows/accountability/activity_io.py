@@ -42,6 +42,13 @@ class RecordStatementInput(Record):
     role: PartyRole = PartyRole.POST_HOLDER
 
 
+class RecordWithdrawalInput(Record):
+    case_id: str
+    by: str
+    at: datetime
+    reason: str
+
+
 class RecordDecisionInput(Record):
     workflow_id: str
     case_id: str

@@ -11,6 +11,7 @@ from workflows.common import AwareDatetime, Field, Id, Message, Record, Required
 WORKFLOW_NAME = "AccountabilityCase"
 UPDATE_SUBMIT_STATEMENT = "submit_statement"
 UPDATE_DECIDE = "decide"
+UPDATE_WITHDRAW = "withdraw"
 QUERY_STATUS = "status"
 
 
@@ -60,6 +61,7 @@ class AccountabilityState(StrEnum):
     AWAITING_STATEMENT = "awaiting_statement"
     READY_FOR_DECISION = "ready_for_decision"  # statement received, or its deadline passed
     DECIDED = "decided"
+    WITHDRAWN = "withdrawn"  # (四)5: the violation turned out not to be one
 
 
 class AccountabilityCaseInput(Message):
@@ -90,6 +92,14 @@ class DecideUpdate(Message):
     aggravating: list[Aggravating] = Field(default_factory=list)
     mitigating: list[Mitigating] = Field(default_factory=list)
     note: ShortText = ""
+
+
+class WithdrawUpdate(Message):
+    """(四)5: a breach covered by an on-time attempt is no violation; a decider withdraws the
+    case with the reason (parties already decided keep their decision)."""
+
+    by: Id
+    reason: RequiredText
 
 
 class Decision(Record):
@@ -138,3 +148,6 @@ class AccountabilityStatus(Record):
     # (六)5: the responsible lead's own hearing and decision (the fields above are the post
     # holder's). The case ends when every party is decided.
     lead: PartyStatus | None = None
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None

@@ -23,11 +23,13 @@ with workflow.unsafe.imports_passed_through():
         OpenCaseResult,
         RecordDecisionInput,
         RecordStatementInput,
+        RecordWithdrawalInput,
     )
     from workflows.accountability.messages import (
         QUERY_STATUS,
         UPDATE_DECIDE,
         UPDATE_SUBMIT_STATEMENT,
+        UPDATE_WITHDRAW,
         WORKFLOW_NAME,
         AccountabilityCaseInput,
         AccountabilityState,
@@ -37,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         PartyRole,
         PartyStatus,
         SubmitStatementUpdate,
+        WithdrawUpdate,
     )
     from workflows.accountability.outcome import (
         NO_SANCTION_EN,
@@ -62,6 +65,7 @@ class AccountabilityCase:
             data.staff_id: PartyStatus(role=PartyRole.POST_HOLDER, staff_id=data.staff_id)
         }
         self._recorded: set[str] = set()  # parties whose decision is in the database
+        self._withdrawn = False  # (四)5 withdrawn and recorded
         self._status = AccountabilityStatus(
             case_id=data.case_id,
             staff_id=data.staff_id,
@@ -93,13 +97,16 @@ class AccountabilityCase:
         # decision go for the party who did not give one.
         try:
             await workflow.wait_condition(
-                lambda: all(p.statement_at is not None for p in self._parties.values()),
+                lambda: (
+                    self._withdrawn
+                    or all(p.statement_at is not None for p in self._parties.values())
+                ),
                 timeout=max(opened.statement_due_at - workflow.now(), timedelta(seconds=1)),
                 timeout_summary=f"{opened.statement_working_days} working-day statement deadline",
             )
         except TimeoutError:
             for party in list(self._parties.values()):
-                if party.statement_at is not None:
+                if party.statement_at is not None or self._withdrawn:
                     continue
                 party.statement_missed = True
                 party.state = AccountabilityState.READY_FOR_DECISION
@@ -109,7 +116,9 @@ class AccountabilityCase:
                         case_id=data.case_id, statement_missed=True, role=party.role
                     )
                 )
-        await workflow.wait_condition(lambda: self._recorded >= set(self._parties))
+        await workflow.wait_condition(
+            lambda: self._withdrawn or self._recorded >= set(self._parties)
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status
 
@@ -186,6 +195,8 @@ class AccountabilityCase:
             raise ValueError(
                 f"Only the parties concerned ({', '.join(sorted(parties))}) may give a statement."
             )
+        if self._status.withdrawn_at is not None:
+            raise ValueError(f"This case was withdrawn: {self._status.withdrawn_reason}")
         party = self._parties.get(update.staff_id)
         if party is not None and party.decision is not None:
             raise ValueError(
@@ -242,6 +253,8 @@ class AccountabilityCase:
     def _check_decision(self, update: DecideUpdate) -> None:
         if self._opened is None:
             raise ValueError("The case is still being opened; try again in a moment.")
+        if self._status.withdrawn_at is not None:
+            raise ValueError(f"This case was withdrawn: {self._status.withdrawn_reason}")
         who = update.party_id or self._data.staff_id
         party = self._parties.get(who)
         if party is None:
@@ -263,4 +276,40 @@ class AccountabilityCase:
                 f"{who} must be heard first (R6.8): they have until "
                 f"{deadline_text(self._opened.statement_due_at)} to give a statement. Decide "
                 "once the statement is in or that time has passed."
+            )
+
+    @workflow.update(name=UPDATE_WITHDRAW)
+    async def withdraw(self, update: WithdrawUpdate) -> AccountabilityStatus:
+        """(四)5: the breach that opened this case was covered by an on-time attempt."""
+        now = workflow.now()
+        s = self._status
+        s.withdrawn_by, s.withdrawn_at, s.withdrawn_reason = update.by, now, update.reason
+        for party in self._parties.values():
+            if party.decision is None:
+                party.state = AccountabilityState.WITHDRAWN
+        self._show()
+        await workflow.execute_activity_method(
+            AccountabilityActivities.record_accountability_withdrawal,
+            RecordWithdrawalInput(
+                case_id=self._data.case_id, by=update.by, at=now, reason=update.reason
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            summary="record withdrawal",
+        )
+        self._withdrawn = True
+        return self._status
+
+    @withdraw.validator
+    def _check_withdraw(self, update: WithdrawUpdate) -> None:
+        if self._opened is None:
+            raise ValueError("The case is still being opened; try again in a moment.")
+        if self._status.withdrawn_at is not None:
+            raise ValueError("This case was already withdrawn.")
+        if all(p.decision is not None for p in self._parties.values()):
+            raise ValueError("Every party is decided; a decided case is not withdrawn.")
+        deciders = {d for p in self._parties.values() for d in p.deciders}
+        if update.by not in deciders:
+            raise ValueError(
+                f"{update.by} may not withdraw this case: only a person who may decide it "
+                f"((六)4: {', '.join(sorted(deciders)) or 'nobody on record'})."
             )
