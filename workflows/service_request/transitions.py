@@ -94,10 +94,12 @@ def submit_materials(case: Case, now: datetime, u: SubmitMaterialsUpdate) -> Non
 
 
 def acknowledge(case: Case, now: datetime, u: AcknowledgeUpdate) -> None:
-    """R9.2: the complaint is acknowledged to the customer."""
+    """(九)2: the complaint is answered: an acknowledgement, a call-back or a contact recorded
+    by staff (the note says which)."""
     s = case.snap
     s.acknowledged_at = now
     s.first_response_at = s.first_response_at or now
+    s.accepted_at = s.accepted_at or now  # (四)6 an urgent complaint is taken up
     case.log(now, "acknowledged", by=u.by, detail=u.note)
     case.notify_subscriber("complaint_acknowledged", due_at=case.when(s.clock.due_at))
 
