@@ -142,7 +142,7 @@ async def test_liu_6_second_act_within_a_year_aggravates(
 ) -> None:
     """以上 includes the number and the current act counts: one earlier act within the year is
     enough for the second to be decided one step heavier."""
-    staff = "T-FD-03-1"  # accused by no other test
+    staff = "T-FD-01-1"  # accused by no other test (reports to SUP-FD-01)
     with Session(get_engine(worker_settings.database_url)) as session:
         session.add(
             AccountabilityRecord(
@@ -167,7 +167,7 @@ async def test_liu_6_second_act_within_a_year_aggravates(
     )
     result = await handle.execute_update(
         UPDATE_DECIDE,
-        DecideUpdate(supervisor_id="SUP-FD-03", severity=Sev.MINOR),
+        DecideUpdate(supervisor_id="SUP-FD-01", severity=Sev.MINOR),
         result_type=AccountabilityStatus,
     )
     assert result.decision is not None
