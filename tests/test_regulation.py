@@ -6,6 +6,7 @@ true durations (per-workflow time skipping). Names follow the clause: `jiu_2` is
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import uuid
@@ -539,7 +540,7 @@ async def test_liu_2_missed_callback_opens_accountability_when_the_policy_says_s
 
 
 async def test_liu_2_supervisor_opens_a_case_for_any_system_from_the_cli(
-    env: WorkflowEnvironment,
+    env: WorkflowEnvironment, worker_settings: Settings
 ) -> None:
     case_id = f"CLI-{uuid.uuid4().hex[:8]}"
     args = [
@@ -549,12 +550,23 @@ async def test_liu_2_supervisor_opens_a_case_for_any_system_from_the_cli(
         "--violation", "price list not posted at the counter", "--by", SUPERVISOR,
         "--address", env.client.service_client.config.target_host,
     ]  # fmt: skip
-    done = await asyncio.to_thread(subprocess.run, args, capture_output=True, text=True)
+    cli_env = {**os.environ, "CABLECARE_DATABASE_URL": worker_settings.database_url}
+    by_counter = [a if a != SUPERVISOR else COUNTER for a in args]
+    refused = await asyncio.to_thread(
+        subprocess.run, by_counter, capture_output=True, text=True, env=cli_env
+    )
+    assert refused.returncode == 2 and "R7.2" in refused.stderr  # not a supervisor
+    done = await asyncio.to_thread(
+        subprocess.run, args, capture_output=True, text=True, env=cli_env
+    )
     assert done.returncode == 0, done.stderr
     s = await _acc_status(env, case_id)
     assert s.staff_id == "CTR-HF-2" and s.lead_id == "WL-HF" and s.rule == "R1.1"
     bad = await asyncio.to_thread(
-        subprocess.run, [*args[:-2], "--address", "x", "--system", "nonsense"], capture_output=True
+        subprocess.run,
+        [*args[:-2], "--address", "x", "--system", "nonsense"],
+        capture_output=True,
+        env=cli_env,
     )
     assert bad.returncode != 0
 

@@ -24,6 +24,28 @@ def accountability() -> None:
     """Accountability cases ((六) 责任追究制)."""
 
 
+def _must_be_a_supervisor(staff_id: str) -> None:
+    """R7.2 / (六)4: a case is opened by hand by a supervisor, the supervision office or a
+    leader, as the directory says."""
+    from activities.db import SessionFactory, init_db
+    from activities.directory_queries import get_staff
+    from cablecare.domain import Role
+    from cablecare.settings import get_settings
+
+    allowed = {Role.SUPERVISOR.value, Role.SUPERVISION_OFFICE.value, Role.LEADER.value}
+    url = get_settings().database_url
+    init_db(url)
+    with SessionFactory(url)() as session:
+        staff = get_staff(session, staff_id)
+        if staff is None or not allowed & set(staff.roles):
+            typer.echo(
+                f"refused: {staff_id} is not a supervisor, the supervision office or a leader "
+                "in the staff directory (R7.2)",
+                err=True,
+            )
+            raise typer.Exit(2)
+
+
 @app.command("open")
 def open_cmd(
     case_id: str = typer.Option(
@@ -55,6 +77,8 @@ def open_cmd(
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         typer.echo(f"refused: {problems}", err=True)
         raise typer.Exit(2) from None
+
+    _must_be_a_supervisor(by)
 
     async def run() -> str:
         from cablecare.client import connect
