@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import typer
 from pydantic import ValidationError
 
+from cablecare.logging import configure_logging
 from workflows.accountability.messages import AccountabilityCaseInput, RegulationSystem
 
 app = typer.Typer(no_args_is_help=True)
@@ -79,6 +80,9 @@ def open_cmd(
         raise typer.Exit(2) from None
 
     _must_be_a_supervisor(by)
+    # One-shot command: no forwarding of the SDK core's log lines, which crashed short-lived
+    # processes at interpreter exit now and then (see search_attributes_cmd.py).
+    configure_logging("WARNING", temporal_core=False)
 
     async def run() -> str:
         from cablecare.client import connect
@@ -107,6 +111,8 @@ def withdraw_cmd(
     from temporalio.client import WorkflowUpdateFailedError
 
     from workflows.accountability.messages import UPDATE_WITHDRAW, WithdrawUpdate, workflow_id
+
+    configure_logging("WARNING", temporal_core=False)  # one-shot: see `open`
 
     async def run() -> None:
         from cablecare.client import connect
