@@ -46,3 +46,23 @@ class AccountabilityRecord(SQLModel, table=True):
     note: str | None = None
     aggravating: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     mitigating: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # (六)5: the responsible lead's own hearing and decision (columns above: the post holder).
+    lead_statement: str | None = None
+    lead_statement_at: datetime | None = Field(default=None, sa_type=AWARE)
+    lead_statement_missed: bool = False
+    lead_statement_token_id: str | None = Field(default=None, max_length=200)  # issue 10: jti
+    lead_prior_violations: int = 0
+    lead_decided_at: datetime | None = Field(default=None, sa_type=AWARE)
+    lead_supervisor_id: str | None = Field(default=None, max_length=64)
+    lead_decision_token_id: str | None = Field(default=None, max_length=200)  # issue 10: jti
+    lead_requested_severity: str | None = Field(default=None, max_length=16)
+    lead_final_severity: str | None = Field(default=None, max_length=16)
+    lead_outcome: str | None = None
+    lead_outcome_en: str | None = None
+    lead_note: str | None = None
+    lead_aggravating: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    lead_mitigating: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    # (四)5: a case withdrawn because the violation turned out not to be one.
+    withdrawn_at: datetime | None = Field(default=None, sa_type=AWARE)
+    withdrawn_by: str | None = Field(default=None, max_length=64)
+    withdrawn_reason: str | None = None

@@ -51,6 +51,7 @@ ROSTER_ROLES = {
     Role.BUSINESS_LEAD,
     Role.WINDOW_LEAD,
     Role.COUNTER,
+    Role.NETWORK,
 }
 
 
@@ -113,6 +114,12 @@ class CaseActivities:
                 setting=area.setting,
                 company=area.company,
                 key_account=subscriber.key_account,
+                # (四)4: the address says, else its area does.
+                network_built=(
+                    subscriber.network_built
+                    if subscriber.network_built is not None
+                    else area.network_built
+                ),
                 area_technician_id=technician,
                 supervisors=[s.staff_id for s in dq.area_supervisors(session, area.area_id)],
                 leaders=[s.staff_id for s in dq.company_leaders(session, area.company)],

@@ -67,6 +67,7 @@ class AreaIn(_Row):
     service_phone: Text  # R3.2
     supervision_phone: Text  # R3.2
     growth_target: int = Field(default=0, ge=0)  # R3.4
+    network_built: bool = True  # (四)4
 
 
 class StaffIn(_Row):
@@ -78,6 +79,7 @@ class StaffIn(_Row):
     certified_roles: RoleList = Field(default_factory=list)  # R8.1
     phone: str = ""
     photo_ref: str | None = None  # R3.2
+    reports_to: DirectoryId | None = None  # (六)4 the superior who decides their cases
 
 
 class SubscriberIn(_Row):
@@ -89,6 +91,7 @@ class SubscriberIn(_Row):
     key_account: bool = False
     hardship: bool = False  # R9.8
     fee_expires_on: date | None = None
+    network_built: bool | None = None  # (四)4 None: as the area says
 
 
 class TableCounts(BaseModel):
@@ -266,6 +269,10 @@ def _check_references(
         assert isinstance(row, StaffIn)
         if row.area_id is not None and row.area_id not in known_areas:
             problems.append(f"{raw.where('area_id')}: unknown area {row.area_id!r}")
+        if row.reports_to is not None and row.reports_to not in certified:
+            problems.append(f"{raw.where('reports_to')}: unknown staff {row.reports_to!r}")
+        elif row.reports_to == row.staff_id:
+            problems.append(f"{raw.where('reports_to')}: a person cannot report to themselves")
     for raw, row in valid["subscribers"]:
         assert isinstance(row, SubscriberIn)
         if row.area_id not in known_areas:

@@ -26,6 +26,7 @@ class Area(SQLModel, table=True):
     service_phone: str
     supervision_phone: str
     growth_target: int = 0  # R3.4 yearly net subscriber growth target
+    network_built: bool = True  # (四)4 False: installations wait for construction
 
 
 class Staff(SQLModel, table=True):
@@ -41,6 +42,7 @@ class Staff(SQLModel, table=True):
     )  # R8.1
     phone: str = ""
     photo_ref: str | None = None  # R3.2 photo reference for the public disclosure
+    reports_to: str | None = Field(default=None, max_length=64)  # (六)4 the person's superior
 
 
 class Subscriber(SQLModel, table=True):
@@ -54,3 +56,4 @@ class Subscriber(SQLModel, table=True):
     key_account: bool = False
     hardship: bool = False  # R9.8 reduced tariff
     fee_expires_on: date | None = Field(default=None, index=True)
+    network_built: bool | None = None  # (四)4 this address; None: as its area says

@@ -1,9 +1,14 @@
 """Message templates. Chinese first: the operator's customers and staff read Chinese.
 
 Templates carry case numbers, times and codes, never other people's personal data.
+Times are written as a person reads them ("12月2日 11:53"), never as ISO timestamps, and every
+placeholder a template names is filled (issue 11 item 13; tests/test_templates.py proves both).
 """
 
 from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, tzinfo
 
 TEMPLATES: dict[str, dict[str, str]] = {
     # To customers (SMS)
@@ -27,13 +32,48 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "【{company}】您的单号{request_id}已办结，我们将在72小时内回访。如有问题请拨打{hotline}。",
         "en": "[{company}] Request {request_id} is resolved; we will call you back within 72 h.",
     },
+    "case_referred": {
+        "zh": "【{company}】您的{kind_zh}（单号{request_id}）由{department}办理，地址：{address}，"
+        "联系方式：{contact}。如有问题请拨打{hotline}。",
+        "en": "[{company}] Request {request_id} is handled by {department}, {address}, "
+        "contact {contact}. Hotline {hotline}.",
+    },
+    "materials_reminder": {
+        "zh": "【{company}】提醒：您的{kind_zh}申请（单号{request_id}）仍缺以下材料：{items}，"
+        "请于{lapses_at}前补齐，逾期视为办结。服务热线{hotline}。",
+        "en": "[{company}] Reminder: request {request_id} still needs {items}; "
+        "complete them by {lapses_at} or the request is closed. Hotline {hotline}.",
+    },
+    "network_pending": {
+        "zh": "【{company}】您所在地址的有线网络尚在建设中，您的{kind_zh}申请（单号{request_id}）"
+        "将在网络建成后开始计时办理。服务热线{hotline}。",
+        "en": "[{company}] The network at your address is still being built; request "
+        "{request_id} starts its time limit once it is complete. Hotline {hotline}.",
+    },
     # To staff (work app / SMS)
+    "urgent_dispatch": {
+        "zh": "急办：单号{request_id}（{kind_zh}，{reason}）请立即处理，须于{accept_by}前接单。",
+        "en": "Urgent: {request_id} ({kind}, {reason}); accept by {accept_by}.",
+    },
+    "leadership_question": {
+        "zh": "请示：单号{request_id}（{kind_zh}）{matter}：{question}，请领导答复。",
+        "en": "Question to leadership on {request_id} ({kind}), {matter}: {question}",
+    },
+    "leadership_answer": {
+        "zh": "领导答复：单号{request_id}：{answer}",
+        "en": "Leadership answer on {request_id}: {answer}",
+    },
+    "escalation_withdrawn": {
+        "zh": "撤销：单号{request_id}的超时升级已撤销（{reason}），问责案件{case_ids}请予撤销。",
+        "en": "Withdrawn: the breach escalation of {request_id} ({reason}); "
+        "accountability case(s) {case_ids} to be withdrawn.",
+    },
     "staff_warning": {
         "zh": "预警：单号{request_id}（{limit}）将于{due_at}到期，请尽快处理。",
         "en": "Warning: {request_id} ({limit}) is due at {due_at}.",
     },
     "staff_escalation": {
-        "zh": "升级：单号{request_id} {reason}（规则{rule}），请督办。",
+        "zh": "升级：单号{request_id}（{kind_zh}）{reason}（规则{rule}），请督办。",
         "en": "Escalation: {request_id} {reason} (rule {rule}).",
     },
     "staff_assigned": {
@@ -41,12 +81,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Assigned: {request_id} ({kind}) is yours, due {due_at}.",
     },
     "leadership_report": {
-        "zh": "报告：单号{request_id}为{reason}，请领导关注。",
+        "zh": "报告：单号{request_id}（{kind_zh}）为{reason}，请领导关注。",
         "en": "Report: {request_id} is {reason}; leadership attention requested.",
     },
     "unreachable_report": {
-        "zh": "单号{request_id}：用户{reason_zh}，维修人员已提交书面报告，视为按时办结。",
-        "en": "{request_id}: customer {reason}; written report filed, deemed completed on time.",
+        "zh": "单号{request_id}（{kind_zh}）：用户{reason_zh}（{attempted_at}），"
+        "维修人员已提交书面报告，视为按时办结。报告：{report}",
+        "en": "{request_id}: customer {reason} ({attempted_at}); written report filed, "
+        "deemed completed on time. Report: {report}",
     },
     "accountability_opened": {
         "zh": "问责：案件{case_id}（规则{rule}）已立案，请于{due_at}前提交书面说明。",
@@ -116,12 +158,59 @@ KIND_ZH = {
 }
 
 
+_PLACEHOLDER = re.compile(r"{(\w+)}")
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def fields(template: str, lang: str = "zh") -> set[str]:
+    """Every placeholder a template names."""
+    return set(_PLACEHOLDER.findall(TEMPLATES[template][lang]))
+
+
+def reading_time(moment: datetime, tz: tzinfo | None = None, lang: str = "zh") -> str:
+    """A time as a customer reads it: "12月2日 11:53", in the operator's local time. An
+    end-of-day deadline (R4.4, 24:00) reads "12月2日 24:00" rather than "12月3日 00:00"."""
+    local = moment.astimezone(tz) if tz is not None else moment
+    day, clock = local, local.strftime("%H:%M")
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        day, clock = local - timedelta(days=1), "24:00"
+    if lang == "zh":
+        return f"{day.month}月{day.day}日 {clock}"
+    return f"{day.day} {day.strftime('%b')} {clock}"
+
+
+def reading_day(day: date, lang: str = "zh") -> str:
+    return f"{day.month}月{day.day}日" if lang == "zh" else f"{day.day} {day.strftime('%b')}"
+
+
+def _readable(value: str, lang: str) -> str:
+    """Safety net for producers outside the case logic: an ISO timestamp or date handed in as
+    a parameter is written as a person reads it (in the offset it carries)."""
+    if _ISO_MOMENT.match(value):
+        return reading_time(datetime.fromisoformat(value.replace("Z", "+00:00")), lang=lang)
+    if _ISO_DAY.match(value):
+        return reading_day(date.fromisoformat(value), lang)
+    return value
+
+
+def complete_params(params: dict[str, str], lang: str = "zh") -> dict[str, str]:
+    """The parameters a template is filled with: readable times, and `kind_zh` derived from
+    `kind` (the producers give the code; the customer reads the Chinese name)."""
+    out = {k: _readable(v, lang) for k, v in params.items()}
+    kind = params.get("kind")
+    if kind is not None and "kind_zh" not in out:
+        out["kind_zh"] = KIND_ZH.get(kind) or NOTICE_KIND_ZH.get(kind, kind)
+    return out
+
+
 class _Missing(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
 
 def render(template: str, params: dict[str, str], lang: str = "zh") -> str:
-    """Fill a template; an unknown placeholder stays visible instead of failing the send."""
+    """Fill a template; an unknown placeholder stays visible instead of failing the send
+    (tests/test_templates.py fails on any placeholder a producer leaves unfilled)."""
     text = TEMPLATES[template][lang]
-    return text.format_map(_Missing(params))
+    return text.format_map(_Missing(complete_params(params, lang)))

@@ -144,6 +144,10 @@ class Commitment(BaseModel):
     setting: Setting | None = None
     hours: int | None = None
     working_days: int | None = None
+    # Issue 11 item 12: "operator" marks a limit the regulation does not set (the operator's
+    # own commitment), so the public is not told it is the regulation's.
+    commitment: str = "regulation"
+    days: int | None = None
 
 
 class FeeLine(BaseModel):
@@ -203,15 +207,24 @@ def _limit_commitment(limit: TimeLimit, lang: Lang) -> Commitment:
     kind = KIND[lang][limit.kind]
     sev = SEVERITY[lang][limit.severity] if limit.severity else ""
     where = SETTING[lang][limit.setting] if limit.setting else ""
+    own = limit.commitment == "operator"
     if lang == "zh":
         unit = f"{limit.hours}小时内" if limit.hours else f"{limit.working_days}个工作日内"
         text = f"{where}{sev}{kind}：{unit}办结"
+        if limit.kind == Kind.INSTALLATION:
+            text += "（以网络建设已完成为前提）"  # (四)4
+        if own:
+            text += "（本公司自定承诺）"
     else:
         label = " ".join(p for p in (sev, kind) if p).capitalize() + (
             f" ({where})" if where else ""
         )
         unit = f"{limit.hours} hours" if limit.hours else f"{limit.working_days} working days"
         text = f"{label}: within {unit}"
+        if limit.kind == Kind.INSTALLATION:
+            text += " (where the network is already built)"
+        if own:
+            text += " (the operator's own commitment)"
     return Commitment(
         rule=limit.rule,
         policy_field="time_limits",
@@ -221,6 +234,7 @@ def _limit_commitment(limit: TimeLimit, lang: Lang) -> Commitment:
         setting=limit.setting,
         hours=limit.hours,
         working_days=limit.working_days,
+        commitment=limit.commitment,
     )
 
 
@@ -237,8 +251,13 @@ def commitments(policy: SlaPolicy, lang: Lang = "zh") -> list[Commitment]:
     kinds = sep.join(KIND[lang][k] for k in policy.callback_kinds)
     if lang == "zh":
         extra = [
-            ("R9.2", "acknowledge_hours", f"全天24小时受理；投诉{ack}小时内响应", ack),
-            ("R5.1/R9.6", "callback_hours", f"{kinds}100%回访，办结后{cb}小时内回访", cb),
+            (
+                "R9.2",
+                "acknowledge_hours",
+                f"全天24小时受理；投诉{ack}小时内应答（确认、回电、转办或解决均为应答）",
+                ack,
+            ),
+            ("R5.1/R9.6", "callback_hours", f"{kinds}100%回访，修复后{cb}小时内回访", cb),
             (
                 "R9.5",
                 "maintenance_notice_hours",
@@ -257,10 +276,16 @@ def commitments(policy: SlaPolicy, lang: Lang = "zh") -> list[Commitment]:
             (
                 "R9.2",
                 "acknowledge_hours",
-                f"Service accepted 24 hours a day; complaints acknowledged within {ack} hours",
+                "Service accepted 24 hours a day; every complaint answered within "
+                f"{ack} hours (an acknowledgement, a call, a referral or the solution)",
                 ack,
             ),
-            ("R5.1/R9.6", "callback_hours", f"100% callbacks ({kinds}) within {cb} hours", cb),
+            (
+                "R5.1/R9.6",
+                "callback_hours",
+                f"100% callbacks ({kinds}), within {cb} hours after a repair",
+                cb,
+            ),
             (
                 "R9.5",
                 "maintenance_notice_hours",
@@ -278,7 +303,44 @@ def commitments(policy: SlaPolicy, lang: Lang = "zh") -> list[Commitment]:
         Commitment(rule=rule, policy_field=field, text=text, hours=hours)
         for rule, field, text, hours in extra
     ]
+    result += _seed_commitments(policy, lang)
     return result
+
+
+def _seed_commitments(policy: SlaPolicy, lang: Lang) -> list[Commitment]:
+    """The clocks issue 11 added, each shown only when the policy runs it."""
+    zh = lang == "zh"
+    out: list[Commitment] = []
+    if policy.tracking_hours is not None:
+        hours = policy.tracking_hours
+        kinds = ("、" if zh else ", ").join(KIND[lang][k] for k in policy.tracking_kinds)
+        text = (
+            f"{kinds}工单自来电起{hours}小时内跟踪落实结果"
+            if zh
+            else f"Work orders ({kinds}) tracked within {hours} hours of the customer's call"
+        )
+        out.append(Commitment(rule="R5.1", policy_field="tracking_hours", text=text, hours=hours))
+    if policy.urgent_accept_hours is not None:
+        n = f"{policy.urgent_accept_hours:g}"
+        text = (
+            f"重大故障、重大投诉及重要客户急事急办，{n}小时内接单处理"
+            if zh
+            else f"Major faults, major complaints and key accounts handled as urgent: "
+            f"taken up within {n} hours"
+        )
+        out.append(Commitment(rule="R4.6", policy_field="urgent_accept_hours", text=text))
+    if policy.materials_window_days is not None:
+        days = policy.materials_window_days
+        text = (
+            f"材料不齐全的，请于{days}日内补齐（期间提醒一次），逾期视为按期办结"
+            if zh
+            else f"Missing materials are to be completed within {days} days (one reminder "
+            "half-way); after that the request is deemed completed"
+        )
+        out.append(
+            Commitment(rule="R4.5", policy_field="materials_window_days", text=text, days=days)
+        )
+    return out
 
 
 def _area(session: Session, area: Area, lang: Lang) -> AreaDisclosure:

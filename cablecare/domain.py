@@ -53,10 +53,13 @@ class Role(StrEnum):
     LEADER = "leader"
     BUSINESS_LEAD = "business_lead"
     WINDOW_LEAD = "window_lead"
+    NETWORK = "network"  # (四)4 the network department reports construction complete
+    SUPERVISION_OFFICE = "supervision_office"  # (六)4 监督机构: may decide any accountability case
 
 
 class CaseState(StrEnum):
     AWAITING_MATERIALS = "awaiting_materials"
+    AWAITING_NETWORK = "awaiting_network"  # (四)4 the clock waits for network construction
     OPEN = "open"
     ASSIGNED = "assigned"
     IN_PROGRESS = "in_progress"

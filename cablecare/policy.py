@@ -1,4 +1,4 @@
-"""The SLA policy: every number of RULES.md as versioned data (STYLE.md, "rules live in data").
+"""The SLA policy: every number of the rules (docs/rules.md) as versioned data.
 
 Loaded from a TOML file in the repository (`policy/sla-policy.toml`). Each case snapshots the
 policy it started with, so a later policy change never alters a running case.
@@ -8,7 +8,9 @@ Pure pydantic, no I/O beyond `load_policy`, so workflow code may import the mode
 from __future__ import annotations
 
 import tomllib
+from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -30,6 +32,11 @@ class TimeLimit(_Strict):
     hours: int | None = Field(default=None, gt=0)
     working_days: int | None = Field(default=None, gt=0)
     rule: str = Field(description="Rule ID that sets this limit, e.g. R4.3")
+    # Issue 11 item 12: a limit the regulation does not set (consultations) is the operator's
+    # own commitment, said so in the disclosure, and its breach opens no accountability case
+    # unless the policy says it does.
+    commitment: Literal["regulation", "operator"] = "regulation"
+    opens_accountability: bool = True
 
     @model_validator(mode="after")
     def _one_unit(self) -> TimeLimit:
@@ -63,18 +70,43 @@ class FeeItem(_Strict):
 
 
 class AccountabilityOutcome(_Strict):
-    """R6.5: what each severity leads to."""
+    """(六)5: what each severity leads to, in the seed's words (the decision shows them)."""
 
     severity: AccountabilitySeverity
     outcome_zh: str
     outcome_en: str
 
 
+class Violation(StrEnum):
+    """(六)2: the events of a case that are violations of a system of the regulation. The
+    policy says which of them open an accountability case (issue 11 item 11)."""
+
+    BREACH = "breach"  # (四)7 a time limit passed
+    ACKNOWLEDGE_OVERDUE = "acknowledge_overdue"  # (九)2 no response to a complaint in 4 h
+    APPOINTMENT_MISSED = "appointment_missed"  # (九)7
+    CALLBACK_OVERDUE = "callback_overdue"  # (五)1 / (九)6
+    TRACKING_OVERDUE = "tracking_overdue"  # (五)1 work order not tracked within 72 h
+    FIRST_ACTION_OVERDUE = "first_action_overdue"  # (四)6 urgent case not taken up at once
+
+
 class AccountabilityPolicy(_Strict):
     statement_working_days: int = Field(default=3, gt=0)  # R6.8
     lookback_days: int = Field(default=365, gt=0)  # R6.6 "within one year"
-    aggravating_violation_count: int = Field(default=2, gt=0)  # R6.6 "two or more"
+    # (六)6 "一年內出現兩次以上": 以上 includes the number, and the act being decided counts, so
+    # the second accountable act within the year aggravates.
+    aggravating_violation_count: int = Field(default=2, gt=0)
     outcomes: list[AccountabilityOutcome]
+    # (六)1-2: which violations open a case; absent ones open none.
+    violations: dict[Violation, bool] = Field(
+        default_factory=lambda: {
+            Violation.BREACH: True,
+            Violation.ACKNOWLEDGE_OVERDUE: True,
+            Violation.APPOINTMENT_MISSED: True,
+        }
+    )
+
+    def opens(self, violation: Violation) -> bool:
+        return self.violations.get(violation, False)
 
     @model_validator(mode="after")
     def _every_severity(self) -> AccountabilityPolicy:
@@ -99,8 +131,18 @@ class SlaPolicy(_Strict):
     timezone: str = "Asia/Shanghai"
     contacts: Contacts
     warning_fraction: float = Field(default=0.75, gt=0, lt=1)  # R7.3
-    acknowledge_hours: int = Field(default=4, gt=0)  # R9.2
+    # (九)2 "確保4小時應答": the first response of any kind to a complainant within 4 h.
+    acknowledge_hours: int = Field(default=4, gt=0)
     callback_hours: int = Field(default=72, gt=0)  # R5.1, R9.6
+    # The clocks below are off (None) in policies written before issue 11, so cases that
+    # started under such a policy keep the behaviour they started with (and replay unchanged).
+    # (五)1: every repair and complaint work order tracked within 72 h of the customer's call.
+    tracking_hours: int | None = Field(default=None, gt=0)
+    tracking_kinds: list[Kind] = Field(default_factory=lambda: [Kind.FAULT, Kind.COMPLAINT])
+    # (四)6 急事急辦: an urgent case is taken up (accepted) within this many hours.
+    urgent_accept_hours: float | None = Field(default=None, gt=0)
+    # (四)5 materials not supplemented in time: the window, with a reminder half-way.
+    materials_window_days: int | None = Field(default=None, gt=0)
     callback_kinds: list[Kind]  # R5.1, R9.6: repairs, complaints, installations
     urgent_kinds_major: list[Kind] = Field(default_factory=lambda: [Kind.FAULT, Kind.COMPLAINT])
     time_limits: list[TimeLimit]

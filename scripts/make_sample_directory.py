@@ -162,7 +162,46 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
         ]
     # R8.1: a technician in training holds the role but no certificate; never given cases.
     staff.append(_staff(gen, "T-HF-TRAINEE", 1, "technician", "A-HF-01", certified=False))
-    return {"areas": areas, "staff": staff, "subscribers": _subscribers(gen)}
+    subscribers = _subscribers(gen)
+    # Added after the random draws, so names and phones above stay as they were.
+    _add_reporting_lines(staff)
+    staff.append(
+        {
+            "staff_id": "SO-PROV",  # (六)4 监督机构: the provincial supervision office
+            "name": "省公司服务监督室",
+            "rank": 9,
+            "roles": ["supervision_office"],
+            "area_id": None,
+            "certified_roles": ["supervision_office"],
+            "phone": "13800009999",
+            "photo_ref": None,
+        }
+    )
+    # (四)4: one address where the network is still being built (data/README.md).
+    subscribers[NETWORK_PENDING_INDEX]["network_built"] = False
+    return {"areas": areas, "staff": staff, "subscribers": subscribers}
+
+
+NETWORK_PENDING_INDEX = 4  # SUB-000005
+
+
+def _add_reporting_lines(staff: list[dict[str, Any]]) -> None:
+    """(六)4 下級的責任，由上級...予以追究: everyone's superior. Technicians report to their
+    area's supervisor; supervisors, business leads, dispatchers and window leads to their
+    company's leader; callback agents and counter clerks to the window lead."""
+    company_of_area = {a[0]: a[3] for a in AREAS}
+    code_of_company = {company: code for company, (code, _area) in COMPANY_STAFF.items()}
+    for person in staff:
+        sid, role = person["staff_id"], person["roles"][0]
+        code = code_of_company[company_of_area[person["area_id"]]]
+        if role == "technician":
+            area = person["area_id"].removeprefix("A-")
+            person["reports_to"] = f"SUP-{area}"
+        elif role in ("supervisor", "business_lead", "dispatcher", "window_lead"):
+            person["reports_to"] = f"LDR-{code}"
+        elif role in ("callback", "counter"):
+            person["reports_to"] = f"WL-{code}"
+        assert person.get("reports_to") != sid
 
 
 def _subscribers(gen: Generator) -> list[dict[str, Any]]:

@@ -90,8 +90,9 @@ def test_r6_6_r6_7_one_step_heavier_or_lighter(
 
 @given(st.integers(min_value=0, max_value=10), st.integers(min_value=1, max_value=5))
 def test_r6_6_repeat_violations_found_automatically(prior: int, threshold: int) -> None:
+    """(六)6 两次以上 counts the act being decided: `prior` earlier acts make prior + 1."""
     found = effective_aggravating([Aggravating.RETALIATION], prior, threshold)
-    assert (Aggravating.REPEAT_VIOLATIONS in found) == (prior >= threshold)
+    assert (Aggravating.REPEAT_VIOLATIONS in found) == (prior + 1 >= threshold)
     assert Aggravating.RETALIATION in found and len(found) == len(set(found))
 
 
@@ -186,13 +187,13 @@ async def test_r6_8_decision_refused_before_statement(client: Client, worker: Wo
 
 
 async def test_r6_8_statement_refusals(client: Client, worker: Worker) -> None:
-    handle, _ = await opened(client, "T-HF-03-1")
-    assert "Only the staff member" in await refused(give_statement(handle, "T-HF-01-1"))
+    handle, _ = await opened(client, "T-HF-03-1", lead_id=None)  # the post holder alone
+    assert "Only the parties concerned" in await refused(give_statement(handle, "T-HF-01-1"))
     await give_statement(handle, "T-HF-03-1")
     assert "already given" in await refused(give_statement(handle, "T-HF-03-1"))
-    await decide(handle, Sev.MINOR)
+    await decide(handle, Sev.MINOR, by="SUP-HF-03")  # (六)4 their own superior
     # The decision closes the case; the validators refuse while it records, the server after.
-    for late in (give_statement(handle, "T-HF-03-1"), decide(handle, Sev.GRAVE)):
+    for late in (give_statement(handle, "T-HF-03-1"), decide(handle, Sev.GRAVE, by="SUP-HF-03")):
         with pytest.raises(RPCError, match="already completed"):
             await late
 
@@ -200,18 +201,23 @@ async def test_r6_8_statement_refusals(client: Client, worker: Worker) -> None:
 async def test_r6_8_missed_statement_deadline_lets_decision_proceed(
     client: Client, worker: Worker, env: WorkflowEnvironment, worker_settings: Settings
 ) -> None:
+    """(六)8 for both parties ((六)5): neither gave a statement in time; both are decided."""
     handle, s = await opened(client, "T-FD-01-2", lead_id="SUP-FD-01")
     assert s.statement_due_at is not None
     await env.fast_forward(handle, s.statement_due_at - s.opened_at - timedelta(minutes=1))
-    assert "R6.8" in await refused(decide(handle, Sev.MINOR, by="SUP-FD-02"))  # a minute early
+    assert "R6.8" in await refused(decide(handle, Sev.MINOR, by="SUP-FD-01"))  # a minute early
     await env.fast_forward(handle, timedelta(minutes=2))
     await state_is(handle, AccountabilityState.READY_FOR_DECISION)
-    assert (await status(handle)).statement_missed
-    result = await decide(handle, Sev.MINOR, by="SUP-FD-02")
+    now = await status(handle)
+    assert now.statement_missed and now.lead is not None and now.lead.statement_missed
+    result = await decide(handle, Sev.MINOR, by="SUP-FD-01")  # the post holder's superior
     assert result.decision.final_severity == Sev.MINOR
-    assert (await handle.result()).state == AccountabilityState.DECIDED
+    await decide(handle, Sev.MINOR, by="LDR-FD", party_id="SUP-FD-01")  # the lead's superior
+    final = await handle.result()
+    assert final.state == AccountabilityState.DECIDED and final.lead.decision is not None
     row = record(worker_settings, s.case_id)
     assert row is not None and row.statement_missed and row.statement is None
+    assert row.lead_statement_missed and row.lead_final_severity == "minor"
 
 
 async def test_r6_6_two_prior_violations_aggravate(
@@ -252,7 +258,9 @@ async def test_r6_7_mitigating_reduces_to_none(
     handle, s = await opened(client, "T-HF-04-2")
     assert s.prior_violations == 0
     await give_statement(handle, "T-HF-04-2", "Apologised; the customer forgave me.")
-    result = await decide(handle, Sev.MINOR, mitigating=[Mitigating.APOLOGISED_AND_FORGIVEN])
+    result = await decide(
+        handle, Sev.MINOR, by="SUP-HF-04", mitigating=[Mitigating.APOLOGISED_AND_FORGIVEN]
+    )
     assert result.decision.final_severity is None
     assert result.decision.outcome_zh == "不予处分"
     row = record(worker_settings, s.case_id)
@@ -262,10 +270,13 @@ async def test_r6_7_mitigating_reduces_to_none(
 async def test_r6_5_outcome_from_policy(
     client: Client, worker: Worker, worker_settings: Settings
 ) -> None:
-    handle, s = await opened(client, "T-HF-02-2")
+    handle, s = await opened(client, "T-HF-02-2", lead_id=None)
     await give_statement(handle, "T-HF-02-2")
-    result = await decide(handle, Sev.GRAVE, note="third missed appointment")
+    result = await decide(handle, Sev.GRAVE, by="SUP-HF-02", note="third missed appointment")
     expected = load_policy(worker_settings.policy_path).accountability.outcome_for(Sev.GRAVE)
+    # (六)5 in the seed's words: 通報批評, 當事人行政和經濟處罰, 主要負責人的領導責任
+    for words in ("通报批评", "当事人行政和经济处罚", "主要负责人的领导责任"):
+        assert words in expected.outcome_zh
     assert result.decision.outcome_zh == expected.outcome_zh
     assert result.decision.outcome_en == expected.outcome_en
     final = await handle.result()
@@ -275,13 +286,15 @@ async def test_r6_5_outcome_from_policy(
 
 
 async def test_r6_1_decision_needs_a_supervisor(client: Client, worker: Worker) -> None:
+    """(六)4: CTR-HF-2 reports to WL-HF; a supervisor of the same company (SUP-HF-03) is no
+    longer enough (it was before issue 11)."""
     handle, _ = await opened(client, "CTR-HF-2")
     await give_statement(handle, "CTR-HF-2")
-    for not_allowed in ("LDR-HF", "T-HF-01-1", "SUP-FD-01", "NOBODY-9"):
+    for not_allowed in ("LDR-HF", "T-HF-01-1", "SUP-FD-01", "NOBODY-9", "SUP-HF-03"):
         message = await refused(decide(handle, Sev.MINOR, by=not_allowed))
         assert "needs a supervisor" in message
     assert await update_events(client, handle) == 2  # only the accepted statement
-    await decide(handle, Sev.MINOR, by="SUP-HF-03")
+    await decide(handle, Sev.MINOR, by="WL-HF")
 
 
 async def test_r6_8_no_second_decision_while_the_first_records(client: Client) -> None:
@@ -314,7 +327,7 @@ async def test_r6_8_no_second_decision_while_the_first_records(client: Client) -
     queue = f"acc-{uuid.uuid4()}"
     mocks: list[Callable[..., Any]] = [open_mock, statement_mock, decision_mock]
     async with Worker(client, task_queue=queue, workflows=[AccountabilityCase], activities=mocks):
-        data = case_input("T-HF-01-1")
+        data = case_input("T-HF-01-1", lead_id=None)
         handle: Handle = await client.start_workflow(
             AccountabilityCase.run, data, id=f"accountability-{data.case_id}", task_queue=queue
         )

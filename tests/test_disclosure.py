@@ -25,8 +25,10 @@ from cablecare.disclosure import (
     Disclosure,
     DisclosureError,
     build_disclosure,
+    commitments,
     render,
 )
+from cablecare.domain import Kind
 from cablecare.policy import SlaPolicy, load_policy
 from cablecare.settings import get_settings
 
@@ -210,3 +212,24 @@ def test_cli_disclosure_unknown_area_or_format_exits_2(cli: typer.Typer) -> None
     assert bad_area.exit_code == 2 and "unknown area 'A-NOPE'" in bad_area.stderr
     bad_format = runner.invoke(cli, ["--format", "pdf"])
     assert bad_format.exit_code == 2 and "unknown format 'pdf'" in bad_format.stderr
+
+
+def test_r1_1_disclosure_says_what_issue_11_clocks_do() -> None:
+    """The disclosure and the policy say the same as the code: (九)2 any first response,
+    (五)1 tracking from the call, (四)6 urgent first action, (四)5 materials window, (四)4
+    installation only where the network is built, and the consultation limit marked as the
+    operator's own commitment (not the regulation's)."""
+    policy = load_policy(REPO_ROOT / "policy" / "sla-policy.toml")
+    for lang in ("zh", "en"):
+        by_field = {c.policy_field: c for c in commitments(policy, lang)}
+        assert by_field["tracking_hours"].hours == policy.tracking_hours
+        assert f"{policy.urgent_accept_hours:g}" in by_field["urgent_accept_hours"].text
+        assert by_field["materials_window_days"].days == policy.materials_window_days
+        limits = [c for c in commitments(policy, lang) if c.policy_field == "time_limits"]
+        consultation = [c for c in limits if c.kind == Kind.CONSULTATION]
+        assert consultation and all(c.commitment == "operator" for c in consultation)
+        assert all(("自定" in c.text) or ("own" in c.text) for c in consultation)
+        installs = [c for c in limits if c.kind == Kind.INSTALLATION]
+        assert all(("网络建设已完成" in c.text) or ("network" in c.text) for c in installs)
+    zh = {c.policy_field: c for c in commitments(policy, "zh")}
+    assert "应答" in zh["acknowledge_hours"].text and "转办" in zh["acknowledge_hours"].text

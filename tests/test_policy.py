@@ -1,4 +1,4 @@
-"""The shipped SLA policy holds the numbers of RULES.md; a bad policy file is refused clearly."""
+"""The shipped SLA policy holds the numbers of docs/rules.md; a bad file is refused clearly."""
 
 from __future__ import annotations
 
@@ -51,7 +51,25 @@ def test_r4_4_restoration_5_and_complaint_3_working_days() -> None:
     for severity in Severity:
         for setting in Setting:
             assert limit(Kind.RESTORATION, severity, setting).working_days == 5
-            assert limit(Kind.COMPLAINT, severity, setting).working_days == 3
+    for setting in Setting:
+        assert limit(Kind.COMPLAINT, Severity.ORDINARY, setting).working_days == 3
+
+
+def test_si_6_major_complaint_answered_sooner_as_the_operators_own_limit() -> None:
+    """(四)6 急事急辦: the operator's shorter answer limit for a major complaint."""
+    for setting in Setting:
+        major = limit(Kind.COMPLAINT, Severity.MAJOR, setting)
+        assert major.working_days == 1 and major.commitment == "operator"
+
+
+def test_consultation_limit_is_the_operators_own_commitment_without_accountability() -> None:
+    """Issue 11 item 12: the regulation sets no limit for consultations ((二)6 answers them at
+    first contact); the day in the policy is labelled the operator's and opens no case."""
+    for severity in Severity:
+        for setting in Setting:
+            lim = limit(Kind.CONSULTATION, severity, setting)
+            assert lim.commitment == "operator" and not lim.opens_accountability
+            assert lim.rule != "R4.3"
 
 
 def test_r9_2_r5_1_r7_3_acknowledge_callback_and_warning() -> None:
@@ -81,7 +99,7 @@ def test_r6_5_every_accountability_severity_has_an_outcome() -> None:
 
 
 def test_r4_4_policy_survives_a_json_round_trip_for_the_case_snapshot() -> None:
-    # Each case snapshots the policy it started with (RULES.md); the snapshot travels as JSON.
+    # Each case snapshots the policy it started with (docs/rules.md); the snapshot travels as JSON.
     assert SlaPolicy.model_validate(POLICY.model_dump(mode="json")) == POLICY
 
 
@@ -129,7 +147,7 @@ def without_time_limit(kind: str) -> str:
             "time_limits.1.hours",
             id="r4_3-negative-hours",
         ),
-        pytest.param(SHIPPED.replace('version = "2026.1"\n', ""), "version", id="missing-version"),
+        pytest.param(SHIPPED.replace('version = "2026.2"\n', ""), "version", id="missing-version"),
         pytest.param(
             SHIPPED.replace("warning_fraction = 0.75", "warning_fraction = 1.5"),
             "warning_fraction",
@@ -189,5 +207,5 @@ def test_current_policy_rereads_only_a_changed_file(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     first = current_policy(path)
     assert current_policy(path) is first  # unchanged file: the same parsed policy
-    path.write_text(text.replace('version = "2026.1"', 'version = "2026.10"'), encoding="utf-8")
+    path.write_text(text.replace('version = "2026.2"', 'version = "2026.10"'), encoding="utf-8")
     assert current_policy(path).version == "2026.10"

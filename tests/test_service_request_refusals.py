@@ -291,6 +291,10 @@ UPDATES = {
     rules.end_force_majeure: m.ForceMajeureUpdate,
     rules.record_callback: m.RecordCallbackUpdate,
     rules.cancel: m.CancelUpdate,
+    rules.record_tracking: m.RecordTrackingUpdate,
+    rules.report_to_leader: m.ReportToLeaderUpdate,
+    rules.answer_leadership: m.AnswerLeadershipUpdate,
+    rules.report_network_built: m.NetworkBuiltUpdate,
 }
 staff = st.sampled_from([*ROSTER, "NOBODY"])
 aware = st.integers(-5, 48).map(lambda h: NOW + h * H) | st.datetimes(timezones=st.just(UTC))
@@ -317,6 +321,13 @@ FIELDS = {
     "extra_hours": st.integers(-5, 1000) | st.integers(1, 48),
     "window_start": aware,
     "window_end": aware,
+    "attempted_at": st.none() | aware,  # (四)5
+    "address": words,  # (二)9
+    "contacted": st.booleans(),  # (二)6
+    "matter": st.sampled_from(["unclear", "major", "urgent", "bogus"]),  # (二)7/(二)8
+    "question": words,
+    "question_seq": st.integers(-1, 3),
+    "answer": words,
 }
 
 

@@ -90,9 +90,11 @@ async def test_r2_2_highest_rank_is_first_responsible_and_r2_6_referral_keeps_ow
             department="network operations",
             contact="0551-1234567",
             reason="backbone fibre",
+            contacted=True,
         ),
     )
     assert snap.owner_id == DISPATCHER
+    # (二)6: `contacted` is what staff said, no longer a constant True
     assert snap.referrals[0].department == "network operations" and snap.referrals[0].contacted
 
 

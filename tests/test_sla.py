@@ -59,7 +59,9 @@ def test_r4_4_rural_installation_due_after_ten_working_days() -> None:
 def test_r4_4_restoration_five_and_complaint_three_working_days() -> None:
     assert due(Kind.RESTORATION, setting=Setting.RURAL) == "2026-10-14T00:00:00+08:00"
     # 8, 9, 10 Oct (Saturday 10 Oct is a make-up working day)
-    assert due(Kind.COMPLAINT, Severity.MAJOR) == "2026-10-11T00:00:00+08:00"
+    assert due(Kind.COMPLAINT) == "2026-10-11T00:00:00+08:00"
+    # (四)6: a major complaint has the operator's shorter limit, 1 working day (8 Oct)
+    assert due(Kind.COMPLAINT, Severity.MAJOR) == "2026-10-09T00:00:00+08:00"
 
 
 def test_r4_3_fault_hours_ignore_the_holiday() -> None:

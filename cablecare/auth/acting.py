@@ -52,6 +52,14 @@ ACTING: dict[str, ActingRule] = {
     "ServiceRequest.end_force_majeure": ActingRule(("leader_id",), role="leader (R9.4)"),
     "ServiceRequest.record_callback": ActingRule(("agent_id",), role="callback agent (R5.3)"),
     "ServiceRequest.cancel": ActingRule(("by",), role="staff of the company"),
+    "ServiceRequest.record_tracking": ActingRule(("by",), role="service desk staff ((五)1)"),
+    "ServiceRequest.report_to_leader": ActingRule(
+        ("by",), role="the first-responsible person ((二)7)"
+    ),
+    "ServiceRequest.answer_leadership": ActingRule(("leader_id",), role="leader ((二)8)"),
+    "ServiceRequest.report_network_built": ActingRule(
+        ("by",), role="network department or dispatcher ((四)4)"
+    ),
     # The signal's payload is tagged by `type`; resolve names `by`, the others `technician_id`.
     "ServiceRequest.technician_update": ActingRule(
         ("technician_id", "by"), role="as the matching update", records_refusals=True
@@ -64,7 +72,10 @@ ACTING: dict[str, ActingRule] = {
         ("staff_id",), role="the staff member concerned (R6.8)"
     ),
     "AccountabilityCase.decide": ActingRule(
-        ("supervisor_id",), role="a supervisor who may decide the case (R6.4)"
+        ("supervisor_id",), role="the party's superior or the supervision office ((六)4)"
+    ),
+    "AccountabilityCase.withdraw": ActingRule(
+        ("by",), role="one who may decide the case ((四)5, (六)4)"
     ),
     # MaintenanceNotice (R9.5): workflows/maintenance/plan.py checks the leaders
     "MaintenanceNotice.start": ActingRule(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cablecare.cli import (
+    accountability,
     callbacks,
     codec_cmd,
     dev,
@@ -39,6 +40,7 @@ app.command("codec-server")(codec_cmd.codec_server)
 app.command("codec-key")(codec_cmd.codec_key)
 app.add_typer(search_attributes_cmd.app, name="search-attributes")
 app.add_typer(token_cmd.app, name="token")
+app.add_typer(accountability.app, name="accountability")
 
 
 @app.callback()

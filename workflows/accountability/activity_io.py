@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from cablecare.policy import AccountabilityOutcome
-from workflows.accountability.messages import AccountabilityCaseInput, Decision
-from workflows.common import Record
+from workflows.accountability.messages import AccountabilityCaseInput, Decision, PartyRole
+from workflows.common import Field, Record
 
 
 class OpenCaseInput(Record):
@@ -27,8 +27,11 @@ class OpenCaseResult(Record):
     statement_due_at: datetime  # R6.8, in the operator's local time
     prior_violations: int  # R6.6, this case excluded
     aggravating_violation_count: int  # R6.6 threshold
-    supervisors: list[str]  # R6.4: who may decide
+    supervisors: list[str]  # (六)4: who may decide the post holder's case
     outcomes: list[AccountabilityOutcome]  # R6.5
+    # (六)5: the responsible lead, heard and decided separately ((六)4 their own deciders).
+    lead_prior_violations: int = 0
+    lead_deciders: list[str] = Field(default_factory=list)
 
 
 class RecordStatementInput(Record):
@@ -37,6 +40,14 @@ class RecordStatementInput(Record):
     statement_at: datetime | None = None
     statement_missed: bool = False  # R6.8
     token_id: str | None = None  # issue 10: the verified staff member's token id (jti)
+    role: PartyRole = PartyRole.POST_HOLDER
+
+
+class RecordWithdrawalInput(Record):
+    case_id: str
+    by: str
+    at: datetime
+    reason: str
 
 
 class RecordDecisionInput(Record):

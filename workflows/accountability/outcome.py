@@ -22,12 +22,14 @@ LADDER: tuple[AccountabilitySeverity, ...] = (
 def effective_aggravating(
     given: Iterable[Aggravating], prior_violations: int, threshold: int
 ) -> list[Aggravating]:
-    """R6.6: two or more violations within one year aggravate without anyone having to say so.
+    """(六)6 一年內出現兩次以上應予以追究服務責任的行為: in Chinese legal usage 以上 includes the
+    number, and the act being decided is one of them, so with the threshold 2 the *second*
+    accountable act within a year aggravates (one prior act). It needs nobody to say so.
 
     Returns the supervisor's circumstances in the enum's order, without duplicates.
     """
     found = set(given)
-    if prior_violations >= threshold:
+    if prior_violations + 1 >= threshold:
         found.add(Aggravating.REPEAT_VIOLATIONS)
     return [a for a in Aggravating if a in found]
 

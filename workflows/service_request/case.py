@@ -8,11 +8,14 @@ Every method takes `now` so the same calls give the same result on replay.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
 from activities.notifications import Channel, Notification, RecipientKind
+from activities.templates import KIND_ZH, reading_time
 from cablecare.domain import FINAL_STATES, CaseState, Kind, Role, Severity
+from cablecare.policy import Violation
 from workflows.accountability.messages import AccountabilityCaseInput
 from workflows.common import Record
 from workflows.service_request import clock as clk
@@ -81,6 +84,12 @@ class Case:
         major = s.severity == Severity.MAJOR and s.kind in self.ctx.policy.urgent_kinds_major
         return major or self.ctx.key_account
 
+    def when(self, moment: datetime | None) -> str:
+        """A time in a message to a person: "12月2日 11:53", operator's local time (item 13)."""
+        if moment is None:
+            return "待定"
+        return reading_time(moment, ZoneInfo(self.ctx.policy.timezone))
+
     def has_role(self, staff_id: str, role: Role) -> bool:
         return role.value in self.ctx.roster.get(staff_id, [])
 
@@ -91,7 +100,12 @@ class Case:
     def needs_clock(self) -> bool:
         """R4.1: the clock starts once materials are complete, once per round."""
         s = self.snap
-        return not s.missing_materials and s.clock.started_at is None and not self.final
+        return (
+            not s.missing_materials
+            and not s.network_pending  # (四)4 the network is built first
+            and s.clock.started_at is None
+            and not self.final
+        )
 
     # --- recording ------------------------------------------------------------------------
     def _next_step(self) -> int:
@@ -126,6 +140,11 @@ class Case:
         for staff_id in dict.fromkeys(staff_ids):  # each person once, in order
             self._notify("staff", "staff", staff_id, template, params)
 
+    def phone_staff(self, staff_ids: list[str], template: str, **params: str) -> None:
+        """(四)6 急事急办: an urgent case reaches people by a phone task, not only the app."""
+        for staff_id in dict.fromkeys(staff_ids):
+            self._notify("phone_task", "staff", staff_id, template, params)
+
     def _notify(
         self, channel: str, kind: str, recipient: str, template: str, params: dict[str, str]
     ) -> None:
@@ -133,10 +152,13 @@ class Case:
         base = {
             "request_id": self.snap.request_id,
             "kind": self.snap.kind.value,
+            "kind_zh": KIND_ZH[self.snap.kind.value],
             "company": policy.contacts.company_name_zh,
             "hotline": policy.contacts.hotline,
         }
         key = f"{self.snap.request_id}/{template}/{recipient}/{self.data.step}"
+        if channel == "phone_task":  # the same person may also get the app message
+            key += "/phone"
         self.data.outbox.append(
             Notification(
                 key=key,
@@ -157,13 +179,16 @@ class Case:
         reason: str,
         *,
         accountable: str | None = None,
+        violation: Violation | None = None,
     ) -> Escalation:
         """Record an escalation, tell the people it goes to, and open an accountability case
-        against `accountable` when the event is a violation (R4.7, R6.1)."""
+        against `accountable` (the post holder) and the responsible lead when the event is a
+        violation the policy says opens one ((六)1-2, (六)5)."""
         s = self.snap
         key = f"{kind.value}-{s.clock.round}-{len(s.escalations) + 1}"
         case_id = None
-        if accountable is not None:
+        opens = violation is None or self.ctx.policy.accountability.opens(violation)
+        if accountable is not None and opens:
             case_id = f"{s.request_id}-{kind.value.replace('_', '-')}-{len(s.escalations) + 1}"
             self.data.accountability.append(
                 AccountabilityCaseInput(
@@ -194,7 +219,7 @@ class Case:
             template,
             reason=reason,
             rule=rule,
-            due_at=_fmt(s.clock.due_at),
+            due_at=self.when(s.clock.due_at),
             limit=s.clock.limit_label or "",
         )
         return esc
@@ -219,13 +244,22 @@ def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case
     received = data.received_at or now
     policy = ctx.policy
     missing = policy.missing_materials(data.kind, data.materials)
+    # (四)4 在網絡建設已完成的情況下: an installation where the network is not built waits.
+    network_pending = data.kind == Kind.INSTALLATION and not ctx.network_built
     snap = ServiceRequestSnapshot(
         request_id=data.request_id,
         kind=data.kind,
         severity=data.severity,
         channel=data.channel,
         subscriber_id=data.subscriber_id,
-        state=CaseState.AWAITING_MATERIALS if missing else CaseState.OPEN,
+        state=(
+            CaseState.AWAITING_MATERIALS
+            if missing
+            else CaseState.AWAITING_NETWORK
+            if network_pending
+            else CaseState.OPEN
+        ),
+        network_pending=network_pending,
         owner_id=first_responsible(data.received_by),
         area_id=ctx.area_id,
         priority="normal",
@@ -235,25 +269,35 @@ def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case
         materials=list(dict.fromkeys(data.materials)),
     )
     case = Case(CaseData(input=data, ctx=ctx, snap=snap))
-    if not missing:
+    if not missing and not network_pending:
         case.data.clock_start_hint = min(received, now)  # never in the future
     snap.priority = "urgent" if case.urgent else "normal"
     if data.kind == Kind.COMPLAINT:
-        snap.acknowledge_due_at = received + timedelta(hours=policy.acknowledge_hours)  # R9.2
+        # (九)2: the first response of any kind is due within 4 h of the call.
+        snap.acknowledge_due_at = received + timedelta(hours=policy.acknowledge_hours)
+    if policy.tracking_hours is not None and data.kind in policy.tracking_kinds:
+        # (五)1 客戶來電72小時內追蹤工單落實結果: from the customer's call, not the resolution.
+        snap.tracking_due_at = received + timedelta(hours=policy.tracking_hours)
     case.log(
         now, "received", by=snap.owner_id, detail=f"{data.kind.value} via {data.channel.value}"
     )
     if missing:
         # R2.5: every missing item in one notice.
         case.log(now, "materials.missing", detail=", ".join(missing))
-        case.notify_subscriber("materials_missing", items=_material_names(case, missing))
+        case.notify_subscriber("materials_missing", items=material_names(case, missing))
+        if policy.materials_window_days is not None:
+            # (四)5 材料不及時補辦: the window the customer has to complete them.
+            snap.materials_lapse_at = now + timedelta(days=policy.materials_window_days)
+    elif network_pending:
+        case.log(now, "network.pending", detail="(四)4 network not yet built at this address")
+        case.notify_subscriber("network_pending")
     if case.urgent:
         reason = "key account" if ctx.key_account else f"major {data.kind.value}"
         case.escalate(now, EscalationKind.LEADERSHIP_REPORT, "R2.7", ctx.leaders, reason)
     return case
 
 
-def _material_names(case: Case, codes: list[str]) -> str:
+def material_names(case: Case, codes: list[str]) -> str:
     names = {m.code: m.name_zh for m in case.ctx.policy.required_materials(case.snap.kind)}
     return "、".join(names.get(c, c) for c in codes)
 

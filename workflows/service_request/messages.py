@@ -40,6 +40,10 @@ class Update(StrEnum):
     END_FORCE_MAJEURE = "end_force_majeure"
     RECORD_CALLBACK = "record_callback"
     CANCEL = "cancel"
+    RECORD_TRACKING = "record_tracking"  # (五)1
+    REPORT_TO_LEADER = "report_to_leader"  # (二)7 / (二)8
+    ANSWER_LEADERSHIP = "answer_leadership"  # (二)7
+    REPORT_NETWORK_BUILT = "report_network_built"  # (四)4
 
 
 class StaffRef(Message):
@@ -72,8 +76,10 @@ class AcknowledgeUpdate(Message):
 class ReferUpdate(Message):
     by: Id
     department: RequiredText
-    contact: RequiredText  # the department's phone/address (R2.6)
+    contact: RequiredText  # the department's phone ((二)6 轉告有關的電話號碼)
     reason: RequiredText
+    address: ShortText = ""  # (二)9 the department's address (辦事地點), told to the customer
+    contacted: bool = False  # (二)6/(二)9 whether staff actually reached the department
 
 
 class AssignUpdate(Message):
@@ -108,6 +114,9 @@ class ReportUnreachableUpdate(Message):
     technician_id: Id
     reason: UnreachableReason
     report: ShortText  # R4.5: must be non-empty; checked by the validator with a clear message
+    # (四)5: when the customer was found unreachable or not at home. An attempt before the
+    # deadline makes the case on time even if this written report follows later.
+    attempted_at: AwareDatetime | None = None
 
 
 class RequestExtensionUpdate(Message):
@@ -138,6 +147,40 @@ class RecordCallbackUpdate(Message):
 class CancelUpdate(Message):
     by: Id
     reason: RequiredText
+
+
+class RecordTrackingUpdate(Message):
+    """(五)1: the service desk records what happened to the work order."""
+
+    by: Id
+    note: RequiredText
+
+
+class LeadershipMatter(StrEnum):
+    """(二)7 不清楚、掌握不確切; (二)8 把握不准或特別重大和緊急的事項."""
+
+    UNCLEAR = "unclear"
+    MAJOR = "major"
+    URGENT = "urgent"
+
+
+class ReportToLeaderUpdate(Message):
+    by: Id
+    matter: LeadershipMatter
+    question: RequiredText
+
+
+class AnswerLeadershipUpdate(Message):
+    leader_id: Id
+    question_seq: int = Field(ge=1)
+    answer: RequiredText
+
+
+class NetworkBuiltUpdate(Message):
+    """(四)4: the network department reports that construction at the address is complete."""
+
+    by: Id
+    note: ShortText = ""
 
 
 # The technician_update signal: the same payloads, tagged with `type` (CONTRACT.md).

@@ -16,7 +16,10 @@ from workflows.service_request.state import EscalationKind
 
 
 def ever_breached(case: Case) -> bool:
-    return any(e.kind == EscalationKind.BREACH for e in case.snap.escalations)
+    """A breach withdrawn under (四)5 (the attempt was on time) does not count."""
+    return any(
+        e.kind == EscalationKind.BREACH and e.withdrawn_at is None for e in case.snap.escalations
+    )
 
 
 def work_order(case: Case, workflow_id: str, upto: int) -> SyncCaseInput:
@@ -95,12 +98,19 @@ def ui_details(case: Case) -> str:
         f"owner `{s.owner_id}` - technician `{s.technician_id or '-'}` - area `{s.area_id}`",
     ]
     if s.missing_materials:
-        lines.append(f"waiting for materials: {', '.join(s.missing_materials)}")
+        window = f" (until {_fmt(s.materials_lapse_at)})" if s.materials_lapse_at else ""
+        lines.append(f"waiting for materials{window}: {', '.join(s.missing_materials)}")
+    if s.network_pending:
+        lines.append("waiting for the network to be built ((四)4): no clock yet")
     if s.clock.due_at:
         paused = " (suspended: force majeure)" if s.clock.paused else ""
         lines.append(f"{s.clock.limit_label}: due {_fmt(s.clock.due_at)}{paused}")
-    if s.acknowledge_due_at and not s.acknowledged_at:
-        lines.append(f"acknowledge by {_fmt(s.acknowledge_due_at)}")
+    if s.acknowledge_due_at and not s.first_response_at:
+        lines.append(f"first response by {_fmt(s.acknowledge_due_at)}")  # (九)2
+    if s.accept_due_at and not s.accepted_at:
+        lines.append(f"urgent: take up by {_fmt(s.accept_due_at)}")  # (四)6
+    if s.tracking_due_at and not s.tracked_at:
+        lines.append(f"track the work order by {_fmt(s.tracking_due_at)}")  # (五)1
     if s.callback_due_at and s.state.value == "awaiting_callback":
         lines.append(f"callback by {_fmt(s.callback_due_at)}")
     if ever_breached(case):

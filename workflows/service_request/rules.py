@@ -12,13 +12,17 @@ from cablecare.domain import CaseState, Kind, Role
 from workflows.service_request.case import ACTIVE_STATES, Case
 from workflows.service_request.messages import (
     AcknowledgeUpdate,
+    AnswerLeadershipUpdate,
     AssignUpdate,
     CancelUpdate,
     DecideExtensionUpdate,
     ForceMajeureUpdate,
+    NetworkBuiltUpdate,
     RecordCallbackUpdate,
+    RecordTrackingUpdate,
     ReferUpdate,
     ReportProgressUpdate,
+    ReportToLeaderUpdate,
     ReportUnreachableUpdate,
     RequestExtensionUpdate,
     ResolveUpdate,
@@ -51,6 +55,8 @@ def _solving(case: Case) -> None:
     s = case.snap
     if s.state == CaseState.AWAITING_MATERIALS:
         _refuse(f"materials still missing: {', '.join(s.missing_materials)} (R4.1)")
+    if s.state == CaseState.AWAITING_NETWORK:
+        _refuse("the network at this address is not built yet; the clock has not started ((四)4)")
     if s.state not in ACTIVE_STATES:
         _refuse(f"request {s.request_id} is {s.state.value}, not being worked on")
 
@@ -133,6 +139,11 @@ def report_unreachable(case: Case, u: ReportUnreachableUpdate, now: datetime) ->
     if not u.report.strip():
         _refuse("a written report is required to deem the request completed (R4.5)")
     s = case.snap
+    if u.attempted_at is not None:
+        if u.attempted_at > now:
+            _refuse("the attempt cannot be in the future ((四)5)")
+        if u.attempted_at < s.received_at:
+            _refuse("the attempt cannot be before the request was received ((四)5)")
     if s.technician_id is not None:
         _the_technician(case, u.technician_id)
     elif u.technician_id != s.owner_id and not case.has_role(u.technician_id, Role.TECHNICIAN):
@@ -183,3 +194,38 @@ def record_callback(case: Case, u: RecordCallbackUpdate, now: datetime) -> None:
 def cancel(case: Case, u: CancelUpdate, now: datetime) -> None:
     _open(case)
     _known(case, u.by)
+
+
+def record_tracking(case: Case, u: RecordTrackingUpdate, now: datetime) -> None:
+    """(五)1: the service desk (a callback agent, a counter clerk or a dispatcher) tracks it."""
+    _open(case)
+    if not any(case.has_role(u.by, r) for r in (Role.CALLBACK, Role.COUNTER, Role.DISPATCHER)):
+        if u.by != case.snap.owner_id:
+            _refuse(f"staff {u.by} is not on the service desk of this request ((五)1)")
+    if case.snap.tracked_at is not None:
+        _refuse("this work order was already tracked")
+
+
+def report_to_leader(case: Case, u: ReportToLeaderUpdate, now: datetime) -> None:
+    _open(case)
+    _known(case, u.by)
+    if not case.ctx.leaders:
+        _refuse("no leader is on record for this request's company ((二)8)")
+
+
+def answer_leadership(case: Case, u: AnswerLeadershipUpdate, now: datetime) -> None:
+    _role(case, u.leader_id, Role.LEADER, "(二)7: only a leader answers")
+    q = next((x for x in case.snap.leadership_questions if x.seq == u.question_seq), None)
+    if q is None:
+        _refuse(f"there is no question #{u.question_seq} to leadership on this request")
+    elif q.answer is not None:
+        _refuse(f"question #{u.question_seq} was already answered")
+
+
+def report_network_built(case: Case, u: NetworkBuiltUpdate, now: datetime) -> None:
+    _open(case)
+    if not case.snap.network_pending:
+        _refuse("this request is not waiting for network construction ((四)4)")
+    allowed = case.has_role(u.by, Role.NETWORK) or case.has_role(u.by, Role.DISPATCHER)
+    if not allowed:
+        _refuse(f"staff {u.by} is not in the network department or a dispatcher ((四)4)")

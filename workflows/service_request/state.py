@@ -20,8 +20,10 @@ TIMELINE_KEPT = 200  # the newest entries stay in the workflow; the database kee
 class EscalationKind(StrEnum):
     WARNING = "warning"  # R7.3 before the limit passes
     BREACH = "breach"  # R4.7 the limit passed
-    ACKNOWLEDGE_OVERDUE = "acknowledge_overdue"  # R9.2 complaint not acknowledged in 4 h
-    CALLBACK_OVERDUE = "callback_overdue"  # R5.1 no callback within 72 h
+    ACKNOWLEDGE_OVERDUE = "acknowledge_overdue"  # (九)2 no first response to a complaint in 4 h
+    CALLBACK_OVERDUE = "callback_overdue"  # (九)6 no callback within 72 h after the repair
+    TRACKING_OVERDUE = "tracking_overdue"  # (五)1 work order not tracked within 72 h of the call
+    FIRST_ACTION_OVERDUE = "first_action_overdue"  # (四)6 urgent case not accepted in time
     APPOINTMENT_MISSED = "appointment_missed"  # R9.7
     LEADERSHIP_REPORT = "leadership_report"  # R2.7 major / key account
     UNREACHABLE_REPORT = "unreachable_report"  # R4.5 report to the business lead
@@ -53,6 +55,9 @@ class Escalation(Record):
     to: list[str]
     reason: str
     accountability_case_id: str | None = None
+    # (四)5: a breach found later to be covered by an on-time attempt is withdrawn, not deleted.
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
 
 
 class CallbackEntry(Record):
@@ -77,14 +82,40 @@ class TimelineEntry(Record):
 
 
 class Referral(Record):
-    """R2.6: where the case was referred, why, and that the department was contacted."""
+    """(二)6 / (二)9: where the case was referred, why, the department's address and contact
+    (told to the customer), and whether staff actually reached the department."""
 
     by: str
     at: datetime
     department: str
     contact: str
     reason: str
-    contacted: bool = True
+    contacted: bool = False
+    address: str = ""
+
+
+class LeadershipQuestion(Record):
+    """(二)7 / (二)8: a matter the first-responsible person reports to leadership, and the
+    leader's answer."""
+
+    seq: int
+    by: str
+    at: datetime
+    matter: str  # unclear / major / urgent
+    question: str
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    answer: str | None = None
+
+
+class DeemedCompletion(Record):
+    """(四)5: the case was deemed completed on time by the receiving department."""
+
+    reason: str
+    attempted_at: datetime
+    reported_at: datetime
+    reported_by: str
+    on_time: bool
 
 
 class Visit(Record):
@@ -114,6 +145,7 @@ class CaseContext(Record):
     leaders: list[str]
     business_leads: list[str]
     window_leads: list[str]
+    network_built: bool = True  # (四)4 the directory marks areas/addresses not yet built
     roster: dict[str, list[str]]  # staff id -> roles the person is certified for (R8.1)
     policy: SlaPolicy
 
@@ -138,7 +170,18 @@ class ServiceRequestSnapshot(Record):
     clock: Clock = Field(default_factory=Clock)
     acknowledged_at: datetime | None = None
     acknowledge_due_at: datetime | None = None
-    first_response_at: datetime | None = None
+    first_response_at: datetime | None = None  # (九)2 the first response of any kind
+    accept_due_at: datetime | None = None  # (四)6 urgent: the first action is due
+    accepted_at: datetime | None = None
+    tracking_due_at: datetime | None = None  # (五)1 72 h from the customer's call
+    tracked_at: datetime | None = None
+    tracking_note: str | None = None
+    materials_lapse_at: datetime | None = None  # (四)5 the materials window closes
+    materials_reminded: bool = False
+    network_pending: bool = False  # (四)4 waiting for the network to be built
+    network_built_at: datetime | None = None
+    deemed: DeemedCompletion | None = None
+    leadership_questions: list[LeadershipQuestion] = Field(default_factory=list)
     resolved_at: datetime | None = None
     resolution: str | None = None
     callback_due_at: datetime | None = None
@@ -150,6 +193,12 @@ class ServiceRequestSnapshot(Record):
     callbacks: list[CallbackEntry] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     cancel_reason: str | None = None
+
+
+class CustomerReferral(Record):
+    department: str
+    address: str
+    contact: str
 
 
 class CustomerView(Record):
@@ -166,3 +215,6 @@ class CustomerView(Record):
     visit_window_end: datetime | None
     resolved_at: datetime | None
     technician_id: str | None  # the work ID a technician shows at the door (R9.7)
+    # (二)9: the department that handles the case, its address and its contact.
+    referrals: list[CustomerReferral] = Field(default_factory=list)
+    network_pending: bool = False  # (四)4

@@ -16,13 +16,17 @@ with workflow.unsafe.imports_passed_through():
     from workflows.service_request.case import Case
     from workflows.service_request.messages import (
         AcknowledgeUpdate,
+        AnswerLeadershipUpdate,
         AssignUpdate,
         CancelUpdate,
         DecideExtensionUpdate,
         ForceMajeureUpdate,
+        NetworkBuiltUpdate,
         RecordCallbackUpdate,
+        RecordTrackingUpdate,
         ReferUpdate,
         ReportProgressUpdate,
+        ReportToLeaderUpdate,
         ReportUnreachableUpdate,
         RequestExtensionUpdate,
         ResolveUpdate,
@@ -155,6 +159,38 @@ class UpdateHandlers:
     @cancel.validator
     def _v_cancel(self, u: CancelUpdate) -> None:
         self._validate(rules.cancel, u)
+
+    @workflow.update(name=Update.RECORD_TRACKING)
+    async def record_tracking(self, u: RecordTrackingUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.record_tracking, transitions.record_tracking, u)
+
+    @record_tracking.validator
+    def _v_record_tracking(self, u: RecordTrackingUpdate) -> None:
+        self._validate(rules.record_tracking, u)
+
+    @workflow.update(name=Update.REPORT_TO_LEADER)
+    async def report_to_leader(self, u: ReportToLeaderUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.report_to_leader, transitions.report_to_leader, u)
+
+    @report_to_leader.validator
+    def _v_report_to_leader(self, u: ReportToLeaderUpdate) -> None:
+        self._validate(rules.report_to_leader, u)
+
+    @workflow.update(name=Update.ANSWER_LEADERSHIP)
+    async def answer_leadership(self, u: AnswerLeadershipUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.answer_leadership, transitions.answer_leadership, u)
+
+    @answer_leadership.validator
+    def _v_answer_leadership(self, u: AnswerLeadershipUpdate) -> None:
+        self._validate(rules.answer_leadership, u)
+
+    @workflow.update(name=Update.REPORT_NETWORK_BUILT)
+    async def report_network_built(self, u: NetworkBuiltUpdate) -> ServiceRequestSnapshot:
+        return await self._apply(rules.report_network_built, transitions.report_network_built, u)
+
+    @report_network_built.validator
+    def _v_report_network_built(self, u: NetworkBuiltUpdate) -> None:
+        self._validate(rules.report_network_built, u)
 
 
 def _reassign(case: Case, now: Any, u: AssignUpdate) -> None:

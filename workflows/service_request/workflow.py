@@ -49,7 +49,11 @@ with workflow.unsafe.imports_passed_through():
         ui_details,
         work_order,
     )
-    from workflows.service_request.state import CustomerView, ServiceRequestSnapshot
+    from workflows.service_request.state import (
+        CustomerReferral,
+        CustomerView,
+        ServiceRequestSnapshot,
+    )
     from workflows.service_request.updates import UpdateHandlers
 
 U = TypeVar("U")
@@ -277,6 +281,12 @@ class ServiceRequest(UpdateHandlers):
             visit_window_end=s.visit.window_end if s.visit else None,
             resolved_at=s.resolved_at,
             technician_id=s.technician_id,
+            # (二)9: where the case went, with the department's address and contact.
+            referrals=[
+                CustomerReferral(department=r.department, address=r.address, contact=r.contact)
+                for r in s.referrals
+            ],
+            network_pending=s.network_pending,
         )
 
     # --- the technician_update signal -----------------------------------------------------
