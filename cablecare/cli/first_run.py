@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 
 from cablecare import REPO_ROOT
 from cablecare.domain import Kind
@@ -126,7 +126,21 @@ class _Demo:
         )
         handle = await start_service_request(self.client, request)
         self.handles.append(handle)
+        await self._settled(handle)
         return handle
+
+    async def _settled(self, handle: Handle) -> None:
+        """Wait until intake is done and the clock runs (or materials are awaited): an update
+        sent earlier could meet a case that has no technician yet."""
+        for _ in range(600):
+            try:
+                snap = await handle.query("status", result_type=ServiceRequestSnapshot)
+                if snap.technician_id or snap.missing_materials:
+                    return
+            except WorkflowQueryFailedError:
+                pass  # still being registered
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"{handle.id} did not finish its intake")
 
     async def update(self, handle: Handle, name: str, message: Any) -> ServiceRequestSnapshot:
         result: ServiceRequestSnapshot = await handle.execute_update(
@@ -270,8 +284,11 @@ def run_in_background(client: Client, settings: Settings) -> asyncio.Task[None]:
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            cause = getattr(error, "cause", None)  # an update's refusal: say why
             log.warning(
-                "demo cases not completed", error=str(error), error_type=type(error).__name__
+                "demo cases not completed",
+                error=str(error) + (f": {cause}" if cause else ""),
+                error_type=type(error).__name__,
             )
             return
         log.info("demo cases ready", cases=len(ids), prefix="DEMO")
