@@ -38,9 +38,7 @@ class DevProcess:
         return self.var_dir.parent / "dev.out"
 
     def env(self) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("CABLECARE_", "TEMPORAL_"))
-        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CABLECARE_", "TEMPORAL_"))}
         env["CABLECARE_VAR_DIR"] = str(self.var_dir)
         env["DATABASE_URL"] = f"sqlite:///{self.var_dir / 'cablecare.db'}"
         return env

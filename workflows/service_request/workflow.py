@@ -41,7 +41,12 @@ with workflow.unsafe.imports_passed_through():
         UnreachableSignal,
         VisitSignal,
     )
-    from workflows.service_request.observe import search_attributes, ui_details, work_order
+    from workflows.service_request.observe import (
+        intake_details,
+        search_attributes,
+        ui_details,
+        work_order,
+    )
     from workflows.service_request.state import CustomerView, ServiceRequestSnapshot
     from workflows.service_request.updates import UpdateHandlers
 
@@ -92,6 +97,9 @@ class ServiceRequest(UpdateHandlers):
         # resolves the activity earlier then asks too soon: a nondeterminism error.
         resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
         carried = CaseData.model_validate(carried) if carried is not None else None
+        # Set by the workflow, not the starter: every client's cases read in the UI (not a
+        # command, so older histories replay unchanged).
+        workflow.set_current_details(intake_details(data))
         if carried is not None:
             carried.runs += 1
             self._case = Case(carried)
