@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cablecare.cli import (
+    bootstrap,
     callbacks,
     codec_cmd,
     dev,
@@ -37,6 +38,7 @@ app.command("escalations")(supervision.escalations)
 app.command("codec-server")(codec_cmd.codec_server)
 app.command("codec-key")(codec_cmd.codec_key)
 app.add_typer(search_attributes_cmd.app, name="search-attributes")
+app.command("bootstrap")(bootstrap.bootstrap)
 
 
 def main() -> None:
