@@ -141,3 +141,14 @@ async def test_r13_dev_encrypts_payloads_shows_demo_cases_and_locks_its_var_dir(
     )
     total = json.loads(report.stdout)["total"]
     assert total["complaints"] > 0 and total["work_orders"] > 0 and total["complaint_rate"] > 0
+
+    # A restart on the same var/: the lock was released, the same key is reused, the encrypted
+    # Schedules are re-applied, and no second batch of demo cases is run.
+    again = DevProcess(var_dir=dev.var_dir)
+    again.start()
+    try:
+        again.wait_for("cablecare dev is running", timeout=240)
+        assert KeyRing.parse((dev.var_dir / "codec-keys").read_text()) == keys
+    finally:
+        assert again.stop() == 0, again.output()[-3000:]
+    assert "demo cases" not in again.output()

@@ -200,6 +200,13 @@ def _security_lines(codec_server: DevCodecServer, key_source: str) -> list[str]:
         f"  Payload key:      {_shell_path(key_source)}  (payloads are encrypted)",
         f"  Codec server:     {codec_server.url}  (the UI decodes through it; tools pass "
         f"{shlex.join(_codec_flags(codec_server))})",
+        "  cablecare CLI:    "
+        + (
+            f"export CABLECARE_CODEC_KEYS_FILE={_shell_path(key_source)}"
+            if Path(key_source).is_file()
+            else f"keep {key_source} set"
+        )
+        + "  (commands that send or read payloads need the key)",
     ]
 
 
