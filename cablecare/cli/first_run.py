@@ -47,6 +47,7 @@ from workflows.service_request.messages import (
     ReportUnreachableUpdate,
     ResolveUpdate,
     ServiceRequestInput,
+    Update,
 )
 from workflows.service_request.state import ServiceRequestSnapshot
 
@@ -64,7 +65,7 @@ class _Directory:
     subscribers: dict[str, list[str]]  # area -> ordinary subscribers
     key_accounts: list[str]
     technician: dict[str, str]  # area -> its technician
-    counter: str
+    counter: dict[str, str]  # area -> a counter clerk of the area's company
     callback_agent: dict[str, str]  # area -> a callback agent of the area's company
 
     @classmethod
@@ -76,13 +77,17 @@ class _Directory:
                 subscribers.setdefault(s["area_id"], []).append(s["subscriber_id"])
         staff = data["staff"]
         company = {a["area_id"]: a["company"] for a in data["areas"]}
-        agents = {company[s["area_id"]]: s["staff_id"] for s in staff if "callback" in s["roles"]}
+
+        def by_company(role: str) -> dict[str, str]:
+            found = {company[s["area_id"]]: s["staff_id"] for s in staff if role in s["roles"]}
+            return {area: found[c] for area, c in company.items() if c in found}
+
         return cls(
             subscribers=subscribers,
             key_accounts=[s["subscriber_id"] for s in data["subscribers"] if s.get("key_account")],
             technician={a["area_id"]: a["technician_id"] for a in data["areas"]},
-            counter=next(s["staff_id"] for s in staff if "counter" in s["roles"]),
-            callback_agent={area: agents[c] for area, c in company.items() if c in agents},
+            counter=by_company("counter"),
+            callback_agent=by_company("callback"),
         )
 
     def subscriber(self, area: str, n: int) -> str:
@@ -118,7 +123,7 @@ class _Demo:
                 "severity": severity,
                 "subscriber_id": subscriber or self.dir.subscriber(area, n),
                 "channel": "phone",
-                "received_by": [{"staff_id": self.dir.counter, "rank": 1}],
+                "received_by": [{"staff_id": self.dir.counter[area], "rank": 1}],
                 "description": _DESCRIPTIONS[kind],
                 "materials": materials or [],
                 "received_at": received_at,
@@ -142,7 +147,7 @@ class _Demo:
             await asyncio.sleep(0.1)
         raise RuntimeError(f"{handle.id} did not finish its intake")
 
-    async def update(self, handle: Handle, name: str, message: Any) -> ServiceRequestSnapshot:
+    async def update(self, handle: Handle, name: Update, message: Any) -> ServiceRequestSnapshot:
         result: ServiceRequestSnapshot = await handle.execute_update(
             name, message, result_type=ServiceRequestSnapshot
         )
@@ -151,17 +156,19 @@ class _Demo:
     async def resolve(self, handle: Handle, area: str) -> ServiceRequestSnapshot:
         tech = self.dir.technician[area]
         await self.update(
-            handle, "report_progress", ReportProgressUpdate(technician_id=tech, status="on_site")
+            handle,
+            Update.REPORT_PROGRESS,
+            ReportProgressUpdate(technician_id=tech, status="on_site"),
         )
         return await self.update(
-            handle, "resolve", ResolveUpdate(by=tech, resolution="修复完成 repaired")
+            handle, Update.RESOLVE, ResolveUpdate(by=tech, resolution="修复完成 repaired")
         )
 
     async def callback(self, handle: Handle, area: str, *, satisfied: bool) -> None:
         note = "满意 satisfied" if satisfied else "等待时间太长 waited too long"
         await self.update(
             handle,
-            "record_callback",
+            Update.RECORD_CALLBACK,
             RecordCallbackUpdate(
                 agent_id=self.dir.callback_agent[area], reached=True, satisfied=satisfied, note=note
             ),
@@ -171,7 +178,8 @@ class _Demo:
         """Fast-forward the case's own clock past its time limit (a real breach)."""
         snap = await handle.query("status", result_type=ServiceRequestSnapshot)
         started, due = snap.clock.started_at, snap.clock.due_at
-        assert started is not None and due is not None, "the clock has not started"
+        if started is None or due is None:
+            raise RuntimeError(f"{handle.id}: the clock has not started")
         await self.fast_forward(handle, due - started + extra)
 
     # --- the scenarios ---------------------------------------------------------------------
@@ -182,7 +190,7 @@ class _Demo:
         h = await self.start("on-site", "A-FD-01")
         await self.update(
             h,
-            "report_progress",
+            Update.REPORT_PROGRESS,
             ReportProgressUpdate(technician_id=d.technician["A-FD-01"], status="on_site"),
         )
         await self.resolve(await self.start("resolved", "A-HF-04"), "A-HF-04")  # awaiting_callback
@@ -192,7 +200,7 @@ class _Demo:
         h = await self.start("not-home", "A-FD-03")
         await self.update(
             h,
-            "report_unreachable",
+            Update.REPORT_UNREACHABLE,
             ReportUnreachableUpdate(
                 technician_id=d.technician["A-FD-03"],
                 reason="not_home",
@@ -201,11 +209,15 @@ class _Demo:
         )
         h = await self.start("cancelled", "A-HF-02", kind="consultation", n=1)
         await self.update(
-            h, "cancel", CancelUpdate(by=d.counter, reason="客户撤回 withdrawn by the customer")
+            h,
+            Update.CANCEL,
+            CancelUpdate(by=d.counter["A-HF-02"], reason="客户撤回 withdrawn by the customer"),
         )
         h = await self.start("complaint-acked", "A-HF-01", kind="complaint", n=4)
         await self.update(
-            h, "acknowledge", AcknowledgeUpdate(by=d.counter, note="已致电 called back")
+            h,
+            Update.ACKNOWLEDGE,
+            AcknowledgeUpdate(by=d.counter["A-HF-01"], note="已致电 called back"),
         )
         # Due within 4 h: received 21 h ago, on a 24 h fault limit.
         await self.start("due-soon", "A-HF-03", n=1, received_at=now - timedelta(hours=21))
