@@ -47,7 +47,8 @@ def dev(
     demo_cases: bool = typer.Option(
         True,
         "--demo-cases/--no-demo-cases",
-        help="On the first run (empty var/), run demo cases in every state through the worker.",
+        help="On the first run (empty var/), run demo cases in every state through the worker "
+        "(needs the sample data).",
     ),
 ) -> None:
     """Start the embedded Temporal server with its Web UI, a worker and the sample data.
@@ -57,6 +58,7 @@ def dev(
     Ctrl-C stops the worker, then the server.
     """
     from cablecare.cli.dev_security import VarDirLocked, var_dir_lock
+    from cablecare.codec import CodecKeyError
 
     configure_logging()
     settings = get_settings()
@@ -76,7 +78,7 @@ def dev(
     try:
         with var_dir_lock(settings.var_dir):
             # Before the server creates temporal.db: an empty var/ is a first run.
-            first_run = demo_cases and not server.db_path.exists()
+            first_run = demo_cases and sample_data and not server.db_path.exists()
             asyncio.run(
                 _run(
                     server,
@@ -86,7 +88,7 @@ def dev(
                     first_run=first_run,
                 )
             )
-    except (DevServerError, VarDirLocked, OSError) as error:
+    except (DevServerError, VarDirLocked, CodecKeyError, OSError) as error:
         log.error("dev server failed", error=str(error))
         raise typer.Exit(1) from error
     except (KeyboardInterrupt, asyncio.CancelledError):
