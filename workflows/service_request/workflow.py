@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     # Full module paths: `from package import module` bypasses the pass-through inside the
     # sandbox and re-imports (and, without .pyc files, re-compiles) the module per workflow.
     import workflows.service_request.deadlines as deadlines
+    import workflows.service_request.observe as observe
     import workflows.service_request.rules as rules
     import workflows.service_request.transitions as transitions
     from activities.case_activities import CaseActivities
@@ -41,12 +42,7 @@ with workflow.unsafe.imports_passed_through():
         UnreachableSignal,
         VisitSignal,
     )
-    from workflows.service_request.observe import (
-        intake_details,
-        search_attributes,
-        ui_details,
-        work_order,
-    )
+    from workflows.service_request.observe import search_attributes, ui_details, work_order
     from workflows.service_request.state import CustomerView, ServiceRequestSnapshot
     from workflows.service_request.updates import UpdateHandlers
 
@@ -99,7 +95,7 @@ class ServiceRequest(UpdateHandlers):
         carried = CaseData.model_validate(carried) if carried is not None else None
         # Set by the workflow, not the starter: every client's cases read in the UI (not a
         # command, so older histories replay unchanged).
-        workflow.set_current_details(intake_details(data))
+        workflow.set_current_details(observe.intake_details(data))
         if carried is not None:
             carried.runs += 1
             self._case = Case(carried)
