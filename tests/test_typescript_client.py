@@ -86,8 +86,13 @@ async def test_typescript_client_starts_signals_updates_and_queries_an_encrypted
         history = await raw.get_workflow_handle(handle.id).fetch_history()
         started = history.events[0].workflow_execution_started_event_attributes
         assert started.input.payloads[0].metadata["encoding"] == b"binary/encrypted"
-        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-        assert request_id in metadata.current_details
-        assert "awaiting_callback" in metadata.current_details
+        details = ""
+        for _ in range(150):  # set at the end of the workflow's flush, just after the state
+            query = "__temporal_workflow_metadata"
+            details = (await handle.query(query, result_type=WorkflowMetadata)).current_details
+            if "awaiting_callback" in details:
+                break
+            await asyncio.sleep(0.1)
+        assert request_id in details and "awaiting_callback" in details
     finally:
         assert dev.stop() == 0, dev.output()[-3000:]

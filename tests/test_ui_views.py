@@ -40,9 +40,17 @@ async def _start_without_summary(client: Client, **fields: object) -> WorkflowHa
     )
 
 
-async def _details(handle: WorkflowHandle) -> str:
-    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-    return metadata.current_details
+async def _details(handle: WorkflowHandle, expect: str) -> str:
+    """The UI's current details, polled until they contain `expect`: the workflow sets them at
+    the end of its flush, a moment after the state the status query already shows."""
+    details = ""
+    for _ in range(150):
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        details = metadata.current_details
+        if expect in details:
+            break
+        await asyncio.sleep(0.1)
+    return details
 
 
 async def _ids(client: Client, query: str, among: set[str], want: set[str]) -> set[str]:
@@ -63,7 +71,7 @@ async def test_r7_1_every_case_has_ui_details_from_the_workflow_whoever_started_
     await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
     description = await handle.describe()
     assert await description.static_summary() is None  # the client gave none
-    details = await _details(handle)
+    details = await _details(handle, "state **assigned**")
     request_id = handle.id.removeprefix("service-request-")
     assert details.startswith(f"### fault (ordinary) request {request_id} via phone")
     assert "state **assigned**" in details and "due " in details
