@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Callable, Sequence
 from html import escape
 
@@ -117,19 +118,31 @@ def bar_chart(
     return "\n".join(parts)
 
 
+def axis_top(values: Sequence[float], *, ceiling: float | None, floor: float) -> float:
+    """The top of a y axis that reads: a share runs 0-100% whatever its values (a month of 0%
+    must not print 0.0% at top and bottom); another figure gets a round top (1, 2 or 5 x 10^k)
+    above its largest value, and at least `floor`."""
+    largest = max(values, default=0.0)
+    if ceiling is not None and largest <= ceiling:
+        return ceiling
+    target = max(largest * 1.15, floor)
+    step = 10.0 ** math.floor(math.log10(target))
+    return next(m * step for m in (1, 2, 5, 10) if m * step >= target)
+
+
 def line_chart(
     title: str,
     points: Sequence[tuple[str, float | None]],
     fmt: Callable[[float | None], str],
     highlight: str | None = None,
     ceiling: float | None = None,
+    floor: float = 0.001,
 ) -> str:
     """Months along x; a gap where a month has no data. `highlight` marks the report's month;
-    `ceiling` caps the y axis (a share never exceeds 100%)."""
+    `ceiling` is the top of a share's axis (0-100%); `floor` the least top of any other axis."""
     left, width, top, height = 56, 480, 34, 150
     values = [v for _, v in points if v is not None]
-    hi = max([*values, 1e-9]) * 1.15
-    hi = min(hi, ceiling) if ceiling is not None and max(values, default=0) <= ceiling else hi
+    hi = axis_top(values, ceiling=ceiling, floor=floor)
     step = width / max(len(points) - 1, 1)
     base = top + height
     parts = _svg_open(left + width + 40, base + 40, title)

@@ -6,7 +6,9 @@ The UI calls it from each user's browser, which is why it answers CORS preflight
 for the UI's own origin: a page elsewhere must not be able to make a browser decrypt for it.
 Every POST needs `Authorization: Bearer <token>`: the Web UI's own OIDC access token of a
 staff member allowed to see customer data (cablecare/auth/ui_login.py, issue 10), or, for
-automation only, one of the static CABLECARE_CODEC_TOKEN values.
+automation only, one of the static CABLECARE_CODEC_TOKEN values. The one exception is
+`origin_suffices=True` (only `cablecare dev`, bound to 127.0.0.1): a browser request from the
+UI's own origin, since the dev UI has no login to give the browser a token (cli/dev_security.py).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def create_app(
     tokens: Sequence[str],
     allowed_origins: Sequence[str],
     login: UiLogin | None = None,
+    origin_suffices: bool = False,
 ) -> web.Application:
     if not tokens and login is None:
         raise ValueError(
@@ -89,7 +92,10 @@ def create_app(
                     "Access-Control-Max-Age": "600",
                 },
             )
-        refusal = await denied(request) if request.method == "POST" else None
+        trusted_origin = origin_suffices and origin is not None
+        refusal = (
+            await denied(request) if request.method == "POST" and not trusted_origin else None
+        )
         if refusal is not None:
             log.info("codec request refused", status=refusal.status, reason=refusal.reason)
             return web.json_response(

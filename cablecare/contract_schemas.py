@@ -117,7 +117,8 @@ def index(all_messages: list[Message]) -> str:
     lines = [
         "# Contract schemas",
         "",
-        "JSON Schema (draft 2020-12) of every message of the public contract (CONTRACT.md):",
+        "JSON Schema (draft 2020-12) of every message of the public contract",
+        "([docs/contract.md](../docs/contract.md)):",
         "one file per workflow input, result, update argument, signal payload and query result.",
         "Generated from the pydantic models by `scripts/generate_schemas.py`; do not edit by",
         "hand. `tests/test_schemas.py` fails when the models and these files drift apart.",

@@ -144,7 +144,9 @@ async def _current_fingerprint(client: Client, schedule_id: str) -> str | None:
         return None
     if isinstance(payload, str):
         return payload
-    return str(client.data_converter.payload_converter.from_payload(payload, str))
+    # Through the codec first: with payload encryption on, the memo is encrypted too.
+    [value] = await client.data_converter.decode([payload], [str])
+    return str(value)
 
 
 async def apply_schedules(

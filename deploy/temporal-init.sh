@@ -1,7 +1,7 @@
 #!/bin/sh
-# The namespace and the custom search attributes of CONTRACT.md on the compose cluster.
-# Keep the list in sync with cablecare/search_attributes.py (tests/test_deploy.py checks it).
-# Safe to re-run: existing ones are left alone.
+# The namespace of the compose cluster, with a 30-day retention. Safe to re-run.
+# The Cs* search attributes, the Schedules and the rest come after it, from the `bootstrap`
+# service (`cablecare bootstrap`), which knows them from the code.
 set -eu
 : "${TEMPORAL_ADDRESS:?}"
 NAMESPACE=${TEMPORAL_NAMESPACE:-default}
@@ -13,18 +13,4 @@ done
 
 temporal operator namespace describe --address "$TEMPORAL_ADDRESS" -n "$NAMESPACE" >/dev/null 2>&1 ||
   temporal operator namespace create --address "$TEMPORAL_ADDRESS" -n "$NAMESPACE" --retention 30d
-
-existing=$(temporal operator search-attribute list --address "$TEMPORAL_ADDRESS" -n "$NAMESPACE")
-for attribute in \
-  CsKind=Keyword CsState=Keyword CsAreaId=Keyword CsOwnerId=Keyword \
-  CsTechnicianId=Keyword CsPriority=Keyword CsDueAt=Datetime CsBreached=Bool; do
-  name=${attribute%%=*}
-  type=${attribute#*=}
-  if echo "$existing" | grep -qw "$name"; then
-    echo "search attribute $name exists"
-  else
-    temporal operator search-attribute create --address "$TEMPORAL_ADDRESS" -n "$NAMESPACE" \
-      --name "$name" --type "$type"
-  fi
-done
-echo "namespace $NAMESPACE and search attributes are ready"
+echo "namespace $NAMESPACE is ready"

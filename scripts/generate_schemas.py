@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate schemas/ (JSON Schema of every contract message) from the pydantic models.
+"""Regenerate schemas/ (JSON Schema of every contract message) and the field tables of
+docs/contract.md from the pydantic models.
 
 .venv/bin/python scripts/generate_schemas.py          # write; lists what changed
 .venv/bin/python scripts/generate_schemas.py --check  # exit 1 if schemas/ is out of date
@@ -14,9 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cablecare import REPO_ROOT  # noqa: E402
+from cablecare.contract_doc import refresh  # noqa: E402
 from cablecare.contract_schemas import expected_files, write  # noqa: E402
 
 TARGET = REPO_ROOT / "schemas"
+CONTRACT = REPO_ROOT / "docs" / "contract.md"
 
 
 def main() -> int:
@@ -32,9 +35,17 @@ def main() -> int:
         ]
         for path in stale:
             sys.stderr.write(f"out of date: schemas/{path}\n")
+        document = CONTRACT.read_text(encoding="utf-8")
+        if refresh(document) != document:
+            stale.append("contract")
+            sys.stderr.write("out of date: the field tables of docs/contract.md\n")
         return 1 if stale else 0
     for path in write(TARGET):
         sys.stdout.write(f"schemas/{path}\n")
+    document = CONTRACT.read_text(encoding="utf-8")
+    if refresh(document) != document:
+        CONTRACT.write_text(refresh(document), encoding="utf-8")
+        sys.stdout.write("docs/contract.md\n")
     return 0
 
 

@@ -19,12 +19,12 @@ from temporalio.common import (
 from cablecare.domain import TASK_QUEUE
 from cablecare.search_attributes import CS_KIND
 from workflows.service_request.messages import ServiceRequestInput, workflow_id
+from workflows.service_request.observe import summary_line
 from workflows.service_request.workflow import ServiceRequest
 
 
 def summary(request: ServiceRequestInput) -> str:
-    r = request
-    return f"{r.kind.value} ({r.severity.value}) request {r.request_id} via {r.channel.value}"
+    return summary_line(request)  # the workflow's own details start with the same line
 
 
 async def start_service_request(

@@ -1,7 +1,9 @@
-"""The published JSON Schemas (schemas/) match the pydantic models (issue 5 item 1).
+"""The published JSON Schemas (schemas/) and docs/contract.md match the pydantic models
+(issue 5 item 1, issue 13 item 2).
 
 When this fails after a model change: run `.venv/bin/python scripts/generate_schemas.py`,
-review the diff (fields may be added, never renamed or removed: CONTRACT.md) and commit it.
+review the diff (fields may be added, never renamed or removed: docs/contract.md) and commit it.
+A new message also needs its `<!-- fields: ... -->` block in docs/contract.md, with prose.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import json
 
 from cablecare import REPO_ROOT
+from cablecare.contract_doc import block_paths, field_table, refresh
 from cablecare.contract_schemas import Message, contract_messages, expected_files
 from workflows.service_request.messages import ResolveUpdate
 
 SCHEMAS = REPO_ROOT / "schemas"
+CONTRACT = REPO_ROOT / "docs" / "contract.md"
 REGENERATE = "run `.venv/bin/python scripts/generate_schemas.py` and commit schemas/"
 
 
@@ -93,3 +97,41 @@ def test_the_integration_guide_examples_are_valid_messages() -> None:
     starts = re.findall(r"--type ServiceRequest .*?--input '(\{.*?\})'", guide, flags=re.S)
     [start_input] = [m for m in contract_messages() if m.path == "ServiceRequest/input.json"]
     TypeAdapter(start_input.type).validate_json(starts[0])
+
+
+def test_the_contract_document_has_every_message_and_field_up_to_date() -> None:
+    """docs/contract.md: one field block per message, none for a message that is gone, each
+    block as the models render it today (so a missing or stale field fails)."""
+    document = CONTRACT.read_text("utf-8")
+    blocks = block_paths(document)
+    paths = [m.path for m in contract_messages()]
+    assert not set(paths) - set(blocks), "messages missing from docs/contract.md; add blocks"
+    assert not set(blocks) - set(paths), "docs/contract.md documents messages that do not exist"
+    assert len(blocks) == len(set(blocks)), "a message is documented twice"
+    assert refresh(document) == document, f"docs/contract.md field tables are stale; {REGENERATE}"
+    for m in contract_messages():  # each handler is named in the prose too
+        if m.kind in ("update", "signal", "query"):
+            assert f"`{m.name}`" in document, m.name
+
+
+def test_the_contract_drift_check_has_teeth() -> None:
+    """A field added to a model changes its block; a block dropped from the document is seen."""
+
+    class Widened(ResolveUpdate):
+        parts_used: list[str] = []
+
+    message = Message("ServiceRequest", "update", "resolve", Widened, "validation")
+    assert "`parts_used`" in field_table(message)
+    document = CONTRACT.read_text("utf-8")
+    stale = document.replace("| `resolution` |", "| `resolution_text` |")
+    assert refresh(stale) != stale
+    dropped = document.replace("<!-- fields: ServiceRequest/update.resolve.json -->", "")
+    assert "ServiceRequest/update.resolve.json" not in block_paths(dropped)
+
+
+def test_the_repository_points_nowhere_outside_itself() -> None:
+    """README and docs are self-contained: no path into a shared folder beside the clone."""
+    for path in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]:
+        text = path.read_text("utf-8")
+        assert "../shared" not in text and "/work/shared" not in text, path
+        assert "CONTRACT.md" not in text and "TEMPORAL_NOTES.md" not in text, path

@@ -6,6 +6,7 @@ import typer
 
 from cablecare.cli import (
     accountability,
+    bootstrap,
     callbacks,
     codec_cmd,
     dev,
@@ -41,6 +42,7 @@ app.command("codec-key")(codec_cmd.codec_key)
 app.add_typer(search_attributes_cmd.app, name="search-attributes")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(accountability.app, name="accountability")
+app.command("bootstrap")(bootstrap.bootstrap)
 
 
 @app.callback()

@@ -1,7 +1,10 @@
 """`cablecare dev` (what `make run` starts): dev server + Web UI, sample data and a worker.
 
-Everything lives under `var/`: the Temporal state (`temporal.db`), its log and the application
-database (unless DATABASE_URL says otherwise). Restarting resumes the same cases.
+Everything lives under `var/`: the Temporal state (`temporal.db`), its log, the application
+database (unless DATABASE_URL says otherwise), the payload key (`codec-keys`) and the lock
+(`dev.lock`). Restarting resumes the same cases. Payloads are encrypted and the UI decodes them
+through the codec server started here (cablecare/cli/dev_security.py). On the first run the
+server is filled with demo cases in every state (cablecare/cli/first_run.py).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import shlex
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 import typer
@@ -24,6 +27,9 @@ from cablecare.devserver import DevServer, DevServerError, temporal_binary
 from cablecare.logging import configure_logging
 from cablecare.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from cablecare.cli.dev_security import DevCodecServer
+
 log = structlog.get_logger(__name__)
 
 SAMPLE_DIRECTORY = REPO_ROOT / "data" / "sample-directory.json"
@@ -32,30 +38,76 @@ SAMPLE_DIRECTORY = REPO_ROOT / "data" / "sample-directory.json"
 def dev(
     port: int = typer.Option(7233, help="Temporal frontend (gRPC) port."),
     ui_port: int = typer.Option(8233, help="Temporal Web UI port."),
+    codec_port: int | None = typer.Option(
+        None, help="Codec server port (the UI decodes payloads there); default UI port + 1."
+    ),
     sample_data: bool = typer.Option(
         True, "--sample-data/--no-sample-data", help="Load data/sample-directory.json."
+    ),
+    demo_cases: bool = typer.Option(
+        True,
+        "--demo-cases/--no-demo-cases",
+        help="On the first run (empty var/), run demo cases in every state through the worker "
+        "(needs the sample data).",
     ),
 ) -> None:
     """Start the embedded Temporal server with its Web UI, a worker and the sample data.
 
+    Payloads are encrypted with a key kept in var/codec-keys (created on first run); the UI
+    decodes them through a codec server on 127.0.0.1. One `cablecare dev` per var/ (a lock).
     Ctrl-C stops the worker, then the server.
     """
+    from cablecare.cli.dev_security import VarDirLocked, var_dir_lock
+    from cablecare.codec import CodecKeyError
+
     configure_logging()
     settings = get_settings()
-    server = DevServer(var_dir=settings.var_dir, port=port, ui_port=ui_port)
+    codec_port = codec_port or ui_port + 1
+    server = DevServer(
+        var_dir=settings.var_dir,
+        port=port,
+        ui_port=ui_port,
+        extra_args=[
+            "--ui-codec-endpoint",
+            f"http://localhost:{codec_port}",
+            # Per-workflow time skipping, for the first-run demo cases (breaches, callbacks).
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+        ],
+    )
     try:
-        asyncio.run(_run(server, settings, sample_data=sample_data))
-    except DevServerError as error:
+        with var_dir_lock(settings.var_dir):
+            # Before the server creates temporal.db: an empty var/ is a first run.
+            first_run = demo_cases and sample_data and not server.db_path.exists()
+            asyncio.run(
+                _run(
+                    server,
+                    settings,
+                    sample_data=sample_data,
+                    codec_port=codec_port,
+                    first_run=first_run,
+                )
+            )
+    except (DevServerError, VarDirLocked, CodecKeyError, OSError) as error:
         log.error("dev server failed", error=str(error))
         raise typer.Exit(1) from error
     except (KeyboardInterrupt, asyncio.CancelledError):
         log.info("interrupted during start-up: stopped")
 
 
-async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> None:
+async def _run(
+    server: DevServer,
+    settings: Settings,
+    *,
+    sample_data: bool,
+    codec_port: int,
+    first_run: bool,
+) -> None:
     from activities.db import init_db
+    from cablecare.cli.dev_security import DevCodecServer, dev_keys
     from cablecare.cli.worker_cmd import run_until_stopped
     from cablecare.client import connect
+    from cablecare.codec import AesGcmCodec
     from cablecare.policy import load_policy
     from cablecare.schedules import apply_schedules
     from worker.build import build_worker
@@ -67,7 +119,16 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
     assert main_task is not None
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, main_task.cancel)
+    keys, key_source = dev_keys(settings.var_dir)
+    codec = AesGcmCodec(keys)
+    codec_server = DevCodecServer(
+        codec,
+        port=codec_port,
+        ui_origins=[f"http://localhost:{server.ui_port}", f"http://127.0.0.1:{server.ui_port}"],
+    )
+    demo: asyncio.Task[None] | None = None
     try:
+        await codec_server.start()
         await server.start()
         await asyncio.to_thread(init_db, settings.database_url)
         if sample_data:
@@ -79,11 +140,15 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
 
         install_metrics()  # only when CABLECARE_METRICS_PORT is set
         # The dev server speaks plain gRPC on its own namespace, whatever TLS or API key the
-        # environment configures for a real cluster. Payloads are encrypted only when codec
-        # keys are configured (CABLECARE_CODEC_KEYS): off by default here.
+        # environment configures for a real cluster. Payloads are always encrypted here.
         settings, worker_token = await asyncio.to_thread(_dev_identity, settings)
         client = await connect(
-            server.address, namespace=server.namespace, tls=False, api_key=None, token=worker_token
+            server.address,
+            namespace=server.namespace,
+            tls=False,
+            api_key=None,
+            codec=codec,
+            token=worker_token,
         )
         worker = build_worker(client, settings)
         # The Temporal Schedules (fee reminders, key-account callbacks, monthly assessment):
@@ -93,10 +158,17 @@ async def _run(server: DevServer, settings: Settings, *, sample_data: bool) -> N
             task_queue=settings.task_queue,
             timezone=load_policy(settings.policy_path).timezone,
         )
-        _print_banner(server, settings)
+        _print_banner(server, settings, codec_server, key_source)
+        if first_run:
+            from cablecare.cli.first_run import run_in_background
+
+            demo = run_in_background(client, settings)
         await run_until_stopped(worker)
     finally:
+        if demo is not None:
+            demo.cancel()
         await asyncio.to_thread(server.stop)
+        await codec_server.stop()
 
 
 WORKER_IDENTITY = "cablecare-worker"  # policy/service-identities.toml
@@ -165,10 +237,33 @@ def _example_request() -> dict[str, Any]:
     }
 
 
-def _print_banner(server: DevServer, settings: Settings) -> None:
+def _security_lines(codec_server: DevCodecServer, key_source: str) -> list[str]:
+    """The banner's lines about payload encryption (issue 13 item 3): one place to change."""
+    return [
+        f"  Payload key:      {_shell_path(key_source)}  (payloads are encrypted)",
+        f"  Codec server:     {codec_server.url}  (the UI decodes through it; tools pass "
+        f"{shlex.join(_codec_flags(codec_server))})",
+        "  cablecare CLI:    "
+        + (
+            f"export CABLECARE_CODEC_KEYS_FILE={_shell_path(key_source)}"
+            if Path(key_source).is_file()
+            else f"keep {key_source} set"
+        )
+        + "  (commands that send or read payloads need the key)",
+    ]
+
+
+def _codec_flags(codec_server: DevCodecServer) -> list[str]:
+    return ["--codec-endpoint", codec_server.url, "--codec-auth", f"Bearer {codec_server.token}"]
+
+
+def _print_banner(
+    server: DevServer, settings: Settings, codec_server: DevCodecServer, key_source: str
+) -> None:
     temporal = _shell_path(temporal_binary())
     cablecare = _shell_path(Path(sys.executable).parent / "cablecare")
     address = [] if server.port == 7233 else ["--address", server.address]
+    address += _codec_flags(codec_server)  # the CLI encrypts the input, decodes the answer
     request = _example_request()
     start = [
         temporal,
@@ -223,6 +318,8 @@ def _print_banner(server: DevServer, settings: Settings) -> None:
             f"  Actor tokens:     required; local issuer {settings.auth_issuer} "
             f"(`{cablecare} token issue --staff ID`)"
         )
+    for line in _security_lines(codec_server, key_source):
+        console.print(Text(line))
     console.print()
     console.print("Try:", style="bold")
     for title, command in examples:

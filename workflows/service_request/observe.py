@@ -12,6 +12,7 @@ from cablecare import search_attributes as sa
 from workflows.accountability.messages import AccountabilityCaseInput
 from workflows.service_request.activity_io import RecordCaseInput, SyncCaseInput, WorkOrderData
 from workflows.service_request.case import Case, _fmt
+from workflows.service_request.messages import ServiceRequestInput
 from workflows.service_request.state import EscalationKind
 
 
@@ -90,10 +91,24 @@ def search_attributes(case: Case, sent: dict[str, Any]) -> list[SearchAttributeU
     return updates
 
 
+def summary_line(request: ServiceRequestInput) -> str:
+    """One line naming the case, no personal data: the starter's static summary, and the first
+    line of the details the workflow sets itself, so a case started by the CLI or another SDK
+    without a summary still reads at a glance in the UI (issue 13 item 7)."""
+    r = request
+    return f"{r.kind.value} ({r.severity.value}) request {r.request_id} via {r.channel.value}"
+
+
+def intake_details(request: ServiceRequestInput) -> str:
+    """The UI's current details before intake has read the directory."""
+    return f"### {summary_line(request)}\n\nregistering: reading the directory and the policy"
+
+
 def ui_details(case: Case) -> str:
     """Markdown for the Temporal UI's current details: a case at a glance."""
     s = case.snap
     lines = [
+        f"### {summary_line(case.data.input)}",
         f"**{s.kind.value} / {s.severity.value}** - state **{s.state.value}** ({s.priority})",
         f"owner `{s.owner_id}` - technician `{s.technician_id or '-'}` - area `{s.area_id}`",
     ]

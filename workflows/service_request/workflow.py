@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     # Full module paths: `from package import module` bypasses the pass-through inside the
     # sandbox and re-imports (and, without .pyc files, re-compiles) the module per workflow.
     import workflows.service_request.deadlines as deadlines
+    import workflows.service_request.observe as observe
     import workflows.service_request.rules as rules
     import workflows.service_request.transitions as transitions
     from activities.case_activities import CaseActivities
@@ -112,6 +113,9 @@ class ServiceRequest(UpdateHandlers):
         resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
         self._committed_effects = workflow.patched(PATCH_COMMITTED_EFFECTS)
         carried = CaseData.model_validate(carried) if carried is not None else None
+        # Set by the workflow, not the starter: every client's cases read in the UI (not a
+        # command, so older histories replay unchanged).
+        workflow.set_current_details(observe.intake_details(data))
         if carried is not None:
             carried.runs += 1
             self._case = Case(carried)
