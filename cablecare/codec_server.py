@@ -93,9 +93,7 @@ def create_app(
                 },
             )
         trusted_origin = origin_suffices and origin is not None
-        refusal = (
-            await denied(request) if request.method == "POST" and not trusted_origin else None
-        )
+        refusal = await denied(request) if request.method == "POST" and not trusted_origin else None
         if refusal is not None:
             log.info("codec request refused", status=refusal.status, reason=refusal.reason)
             return web.json_response(

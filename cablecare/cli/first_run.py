@@ -24,6 +24,7 @@ One module, so that the simulation package (cablecare/simulate/) can replace it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -129,7 +130,8 @@ class _Demo:
                 "received_at": received_at,
             }
         )
-        handle = await start_service_request(self.client, request)
+        with acting_as(request.received_by[0].staff_id):
+            handle = await start_service_request(self.client, request)
         self.handles.append(handle)
         await self._settled(handle)
         return handle
@@ -148,9 +150,10 @@ class _Demo:
         raise RuntimeError(f"{handle.id} did not finish its intake")
 
     async def update(self, handle: Handle, name: Update, message: Any) -> ServiceRequestSnapshot:
-        result: ServiceRequestSnapshot = await handle.execute_update(
-            name, message, result_type=ServiceRequestSnapshot
-        )
+        with acting_as(_acting_staff(name, message)):
+            result: ServiceRequestSnapshot = await handle.execute_update(
+                name, message, result_type=ServiceRequestSnapshot
+            )
         return result
 
     async def resolve(self, handle: Handle, area: str) -> ServiceRequestSnapshot:
@@ -282,12 +285,60 @@ async def generate(
     return [h.id for h in demo.handles]
 
 
+# Issue 10: every message the generator sends carries a token of the staff member it names,
+# issued by `cablecare dev`'s local issuer, exactly as a real client would send.
+_ACTING: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting", default=None)
+
+
+class acting_as:
+    def __init__(self, staff_id: str | None) -> None:
+        self.staff_id = staff_id
+
+    def __enter__(self) -> None:
+        self._reset = _ACTING.set(self.staff_id)
+
+    def __exit__(self, *_: object) -> None:
+        _ACTING.reset(self._reset)
+
+
+def _acting_staff(name: str, message: Any) -> str | None:
+    from cablecare.auth.acting import rule_for
+
+    rule = rule_for(f"ServiceRequest.{name}")
+    for field in rule.fields if rule else ():
+        value = getattr(message, field, None)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _acting_client(client: Client, settings: Settings) -> Client:
+    """`client` with a token of whoever the current message names (none with auth off)."""
+    if settings.auth == "off":
+        return client
+    from cablecare.auth.client import ActorToken
+    from cablecare.auth.issuer import LocalIssuer
+
+    issuer = LocalIssuer(settings.var_dir / "auth")
+    issuer.ensure()
+
+    def source() -> str | None:
+        staff_id = _ACTING.get()
+        return issuer.issue(staff_id, timedelta(minutes=30)) if staff_id else None
+
+    config = client.config()
+    config["interceptors"] = [ActorToken(source)]
+    return Client(**config)
+
+
 def run_in_background(client: Client, settings: Settings) -> asyncio.Task[None]:
     """Generate the demo cases beside the running worker; a failure is logged, never fatal."""
     from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
     # Off by default: a case's clock only moves when the generator fast-forwards it.
-    skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
+    skipper = TimeSkipper(
+        _acting_client(client, settings), config=TimeSkippingConfig(enabled=False)
+    )
 
     async def run() -> None:
         try:
