@@ -55,6 +55,15 @@ class Step:
     update: Update
     message: Any  # the pydantic message model of that update
 
+    def shifted(self, delta: timedelta) -> Step:
+        """The same step `delta` later, times inside the message (a visit window) included."""
+        moved = {
+            name: value + delta
+            for name, value in self.message
+            if isinstance(value, datetime)
+        }
+        return Step(self.at + delta, self.update, self.message.model_copy(update=moved))
+
 
 @dataclass
 class Effects:
@@ -142,3 +151,23 @@ class DrivenCase:
             self.steps.append(Step(now, update, message))
         self._loop(now)
         return True
+
+
+def replay(
+    data: ServiceRequestInput,
+    ctx: CaseContext,
+    calendar: BusinessCalendar,
+    steps: list[Step],
+    *,
+    planned_at: datetime,
+    start: datetime,
+    until: datetime,
+) -> DrivenCase:
+    """A recorded case again, arriving at `start` instead of `planned_at`, run to `until`."""
+    delta = start - planned_at
+    driven = DrivenCase(data, ctx, calendar, start)
+    for step in steps:
+        moved = step.shifted(delta)
+        driven.send(moved.update, moved.message, moved.at)
+    driven.advance(until + delta)
+    return driven

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from activities.reports import RESPONSE_HOURS
 from cablecare.simulate.driver import DrivenCase
 from cablecare.simulate.generate import Arrival
-from workflows.service_request.state import EscalationKind
+from workflows.service_request.state import EscalationKind, ServiceRequestSnapshot
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,27 @@ class CaseOutcome:
 
 
 def outcome_of(arrival: Arrival, driven: DrivenCase, callbacks_owed: int) -> CaseOutcome:
-    s = driven.case.snap
+    return outcome_from_snapshot(
+        arrival,
+        driven.case.snap,
+        first_clock_start=driven.first_clock_start,
+        accountability=len(driven.effects.accountability_cases),
+        callbacks_owed=callbacks_owed,
+        refusals=len(driven.refusals),
+    )
+
+
+def outcome_from_snapshot(
+    arrival: Arrival,
+    s: ServiceRequestSnapshot,
+    *,
+    first_clock_start: datetime | None,
+    accountability: int,
+    callbacks_owed: int,
+    refusals: int,
+) -> CaseOutcome:
     kinds = [e.kind for e in s.escalations]
-    started = driven.first_clock_start
+    started = first_clock_start
     responded = (
         started is not None
         and s.first_response_at is not None
@@ -55,12 +73,12 @@ def outcome_of(arrival: Arrival, driven: DrivenCase, callbacks_owed: int) -> Cas
         state=s.state.value,
         breaches=kinds.count(EscalationKind.BREACH),
         escalations=tuple((e.kind.value, e.rule, e.at) for e in s.escalations),
-        accountability=len(driven.effects.accountability_cases),
+        accountability=accountability,
         work_order=started is not None,
         responded_24h=responded,
         callbacks_owed=callbacks_owed,
         callbacks_overdue=kinds.count(EscalationKind.CALLBACK_OVERDUE),
         callbacks_reached=sum(1 for c in s.callbacks if c.reached),
         callbacks_satisfied=sum(1 for c in s.callbacks if c.reached and c.satisfied),
-        refusals=len(driven.refusals),
+        refusals=refusals,
     )
