@@ -13,6 +13,7 @@ from cablecare.cli import (
     report,
     schedules,
     search_attributes_cmd,
+    simulate,
     sla,
     supervision,
     worker_cmd,
@@ -37,6 +38,7 @@ app.command("escalations")(supervision.escalations)
 app.command("codec-server")(codec_cmd.codec_server)
 app.command("codec-key")(codec_cmd.codec_key)
 app.add_typer(search_attributes_cmd.app, name="search-attributes")
+app.add_typer(simulate.app, name="simulate")
 
 
 def main() -> None:

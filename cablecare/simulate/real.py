@@ -138,3 +138,75 @@ def real_outcome(
 def relative(outcome: CaseOutcome, received: datetime) -> list[tuple[str, str, float]]:
     """Escalations as (kind, rule, seconds after arrival): comparable across engines."""
     return [(k, r, (at - received).total_seconds()) for k, r, at in outcome.escalations]
+
+
+async def simulate_real(
+    scenario: Any,
+    month: str,
+    seed: int,
+    *,
+    database_url: str,
+    concurrency: int = 8,
+    progress: Callable[[float], None] | None = None,
+) -> Any:
+    """The month on an embedded Temporal server with time skipping, a worker and a database.
+
+    The database gets the directory and every case record: usable as first-run content.
+    Returns the month's `MonthReport` computed from the real workflows' state.
+    """
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import TimeSkippingConfig
+
+    from activities.db import init_db
+    from activities.directory_load import load_directory_file
+    from cablecare.devserver import temporal_binary
+    from cablecare.policy import load_policy
+    from cablecare.search_attributes import ALL_KEYS
+    from cablecare.settings import Settings
+    from cablecare.simulate.fast import RUN_OUT, MonthResult
+    from cablecare.simulate.generate import month_window
+    from cablecare.simulate.report import build_report
+    from cablecare.simulate.run import simulate_fast
+    from worker.build import build_worker
+
+    _, planned, arrivals = simulate_fast(scenario, month, seed, record=True, id_prefix=f"SIM{seed}")
+    settings = Settings(database_url=database_url, policy_path=scenario.policy_path)
+    init_db(database_url)
+    load_directory_file(database_url, scenario.directory.path)
+    async with await WorkflowEnvironment.start_time_skipping_v2(
+        ts_config=TimeSkippingConfig(enabled=False),
+        dev_server_existing_path=temporal_binary(),
+        data_converter=pydantic_data_converter,
+        search_attributes=list(ALL_KEYS),
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+            "--log-level",
+            "error",
+        ],
+    ) as env:
+        async with build_worker(env.client, settings, max_cached_workflows=4 * concurrency):
+            run_out = month_window(month, scenario.workload.timezone).end + RUN_OUT
+            cases = await run_month(
+                env, env.client, planned.steps, run_out, concurrency=concurrency, progress=progress
+            )
+    policy = load_policy(scenario.policy_path)
+    outcomes = [
+        real_outcome(a, cases[a.request_id], planned.steps[a.request_id][2], policy)
+        for a in arrivals
+    ]
+    result = MonthResult(
+        outcomes=sorted(outcomes, key=lambda o: o.request_id),
+        technicians=planned.technicians,
+        busy_hours=planned.busy_hours,
+        shift_hours=planned.shift_hours,
+    )
+    return build_report(
+        result,
+        workload=scenario.workload,
+        policy=policy,
+        directory=scenario.directory,
+        window=month_window(month, scenario.workload.timezone),
+        seed=seed,
+        engine="real",
+    )
