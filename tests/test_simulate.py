@@ -126,7 +126,9 @@ def test_issue14_r4_3_shorter_fault_limit_gives_more_breaches_in_compare(tmp_pat
     base = Scenario.load(workload)
     shorter = Scenario.load(workload, policy_with_fault_hours(tmp_path, 12))
     result = compare([("24h", base), ("12h", shorter)], "2026-11", [1, 2, 3])
-    breaches = next(m for m in result["metrics"] if m["name"] == "breaches" and m["area_id"] == "ALL")
+    breaches = next(
+        m for m in result["metrics"] if m["name"] == "breaches" and m["area_id"] == "ALL"
+    )
     diff = breaches["difference"]
     assert diff["mean"] > 0 and diff["low"] > 0, breaches
     assert breaches["values"][1]["mean"] > breaches["values"][0]["mean"]

@@ -10,13 +10,17 @@ cases (R6.1) must be the same.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from cablecare.domain import Kind
+from cablecare.settings import Settings
 from cablecare.simulate.driver import replay
 from cablecare.simulate.fast import RUN_OUT
+from cablecare.simulate.fit import fit_workload
 from cablecare.simulate.intake import Intake
 from cablecare.simulate.real import real_outcome, relative, run_month
 from cablecare.simulate.run import Scenario, simulate_fast
@@ -48,12 +52,13 @@ def small_month() -> Workload:
 
 def _close(a: list[tuple[str, str, float]], b: list[tuple[str, str, float]]) -> bool:
     return len(a) == len(b) and all(
-        x[0] == y[0] and x[1] == y[1] and abs(x[2] - y[2]) <= SLACK for x, y in zip(a, b, strict=True)
+        x[0] == y[0] and x[1] == y[1] and abs(x[2] - y[2]) <= SLACK
+        for x, y in zip(a, b, strict=True)
     )
 
 
 async def test_issue14_fast_engine_reproduces_real_breaches_escalations_and_accountability(
-    env: WorkflowEnvironment,
+    env: WorkflowEnvironment, worker_settings: Settings
 ) -> None:
     scenario = Scenario.load()
     scenario.workload = small_month()
@@ -87,8 +92,10 @@ async def test_issue14_fast_engine_reproduces_real_breaches_escalations_and_acco
                 start=rc.started,
                 until=run_out,
             ).case.snap
-            same_start = [(e.kind.value, e.rule, (e.at - rc.started).total_seconds())
-                          for e in again.escalations]
+            same_start = [
+                (e.kind.value, e.rule, (e.at - rc.started).total_seconds())
+                for e in again.escalations
+            ]
             if not _close(relative(got, rc.started), same_start):
                 mismatches.append((a.request_id, "replay", relative(got, rc.started), same_start))
             # The fast month itself, for limits that do not depend on the date.
@@ -99,11 +106,26 @@ async def test_issue14_fast_engine_reproduces_real_breaches_escalations_and_acco
                         (a.request_id, "month", relative(got, rc.started), relative(want, planned))
                     )
                 assert (got.breaches, got.accountability, got.state) == (
-                    want.breaches, want.accountability, want.state,
+                    want.breaches,
+                    want.accountability,
+                    want.state,
                 ), a.request_id
         assert not mismatches, mismatches
     finally:
         intake.close()
     hour_limited = [a for a in arrivals if a.kind.value in HOUR_LIMITED]
     assert len(hour_limited) >= len(arrivals) // 2
-    assert timedelta(0) < run_out - arrivals[0].at
+
+    # Item 5: `fit` reads the month back from the real records the workflows wrote.
+    tz = ZoneInfo(scenario.workload.timezone)  # months are the operator's local months
+    first = min(rc.started for rc in real.values()).astimezone(tz)
+    last = max(rc.started for rc in real.values()).astimezone(tz)
+    months = f"{first:%Y-%m}..{last:%Y-%m}"
+    fitted, which = fit_workload(
+        scenario.workload, worker_settings.database_url, months, request_prefix=prefix
+    )
+    kinds = Counter(a.kind for a in arrivals)
+    assert fitted.mix == {k: round(kinds[k] / len(arrivals), 6) for k in Kind}
+    calls = [c for rc in real.values() for c in rc.snapshot.callbacks]
+    assert fitted.callbacks.reach == round(sum(c.reached for c in calls) / len(calls), 6)
+    assert "callbacks.reach/satisfied/problem_found" in which and "mix" in which

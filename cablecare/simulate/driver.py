@@ -57,11 +57,7 @@ class Step:
 
     def shifted(self, delta: timedelta) -> Step:
         """The same step `delta` later, times inside the message (a visit window) included."""
-        moved = {
-            name: value + delta
-            for name, value in self.message
-            if isinstance(value, datetime)
-        }
+        moved = {name: value + delta for name, value in self.message if isinstance(value, datetime)}
         return Step(self.at + delta, self.update, self.message.model_copy(update=moved))
 
 

@@ -71,9 +71,7 @@ class MonthResult:
     technicians: dict[str, int]
     busy_hours: dict[str, float]  # within the window
     shift_hours: dict[str, float]  # technician-hours on shift within the window
-    steps: dict[str, tuple[ServiceRequestInput, datetime, list[Step]]] = field(
-        default_factory=dict
-    )
+    steps: dict[str, tuple[ServiceRequestInput, datetime, list[Step]]] = field(default_factory=dict)
 
 
 class FastEngine:
@@ -135,7 +133,9 @@ class FastEngine:
             outcomes=self._outcomes,
             technicians={k: a.technicians for k, a in self._areas.items()},
             busy_hours={k: a.busy_seconds / 3600 for k, a in self._areas.items()},
-            shift_hours={k: self._shift_hours(window) * a.technicians for k, a in self._areas.items()},
+            shift_hours={
+                k: self._shift_hours(window) * a.technicians for k, a in self._areas.items()
+            },
             steps=self._steps,
         )
 
@@ -167,8 +167,11 @@ class FastEngine:
             self._steps[a.request_id] = (data, now, driven.steps)
         if driven.case.snap.missing_materials:
             rng = draws(self.seed, a, "materials")
-            self._at(now + _sample(rng, self.w.materials.bring_hours, timedelta(hours=1)),
-                     self._materials, a.request_id)
+            self._at(
+                now + _sample(rng, self.w.materials.bring_hours, timedelta(hours=1)),
+                self._materials,
+                a.request_id,
+            )
         else:
             self._work(now, live)
 
@@ -197,12 +200,17 @@ class FastEngine:
             self._at(answer, self._desk_resolve, a.request_id)
         else:
             rng = draws(self.seed, a, f"desk{live.rounds}")
-            self._at(now + _sample(rng, desk.consultation_hours, timedelta(hours=1)),
-                     self._desk_resolve, a.request_id)
+            self._at(
+                now + _sample(rng, desk.consultation_hours, timedelta(hours=1)),
+                self._desk_resolve,
+                a.request_id,
+            )
 
     def _acknowledge(self, now: datetime, rid: str) -> None:
         live = self._live[rid]
-        live.driven.send(Update.ACKNOWLEDGE, AcknowledgeUpdate(by=live.driven.case.snap.owner_id), now)
+        live.driven.send(
+            Update.ACKNOWLEDGE, AcknowledgeUpdate(by=live.driven.case.snap.owner_id), now
+        )
 
     def _desk_resolve(self, now: datetime, rid: str) -> None:
         live = self._live[rid]
@@ -327,7 +335,9 @@ class FastEngine:
             self._at(back, self._requeue, a.request_id)
             return left
         fixed = there + _sample(rng, work.repair_minutes, timedelta(minutes=1))
-        sent = d.send(Update.RESOLVE, ResolveUpdate(by=tech, resolution=f"{a.kind.value} done"), fixed)
+        sent = d.send(
+            Update.RESOLVE, ResolveUpdate(by=tech, resolution=f"{a.kind.value} done"), fixed
+        )
         self._resolved(fixed, live, sent)
         return fixed
 

@@ -142,11 +142,11 @@ def fit_workload(
         if len(ids_k) < MIN_SAMPLES or kind.value not in data["field"]:
             continue
         f = data["field"][kind.value]
-        if (d := _lognormal([h * 60 for h in gaps("progress.en_route", "progress.on_site", ids_k)])):
+        if d := _lognormal([h * 60 for h in gaps("progress.en_route", "progress.on_site", ids_k)]):
             f["travel_minutes"] = d
-        if (d := _lognormal([h * 60 for h in gaps("progress.on_site", "resolved", ids_k)])):
+        if d := _lognormal([h * 60 for h in gaps("progress.on_site", "resolved", ids_k)]):
             f["repair_minutes"] = d
-        if (d := _lognormal(gaps("progress.waiting_parts", "progress.en_route", ids_k))):
+        if d := _lognormal(gaps("progress.waiting_parts", "progress.en_route", ids_k)):
             f["parts_hours"] = d
         f["not_home"] = round(
             sum(1 for o in orders if o.kind == kind.value and o.state == "deemed_completed")
@@ -182,7 +182,7 @@ def fit_workload(
                 sum(1 for c in reached if c.problem_found) / len(reached), 6
             )
         fitted.append("callbacks.reach/satisfied/problem_found")
-    if (d := _lognormal(gaps("resolved", "callback", [o.request_id for o in orders]))):
+    if d := _lognormal(gaps("resolved", "callback", [o.request_id for o in orders])):
         data["callbacks"]["delay_hours"] = d
         fitted.append("callbacks.delay_hours")
 

@@ -108,7 +108,9 @@ def month_window(month: str, timezone: str) -> Window:
     nxt = date(year + mon // 12, mon % 12 + 1, 1)
     tz = ZoneInfo(timezone)
     return Window(
-        datetime.combine(first, time(0), tzinfo=tz), datetime.combine(nxt, time(0), tzinfo=tz), month
+        datetime.combine(first, time(0), tzinfo=tz),
+        datetime.combine(nxt, time(0), tzinfo=tz),
+        month,
     )
 
 

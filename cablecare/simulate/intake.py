@@ -37,7 +37,9 @@ class Intake:
         sessions = SessionFactory(database_url)
         self._activities = CaseActivities(sessions, OutboxSender(sessions), self.settings)
         self._contexts: dict[tuple[str, bool], CaseContext] = {}
-        self.calendar: BusinessCalendar = load_calendar(self.settings, timezone=self.policy.timezone)
+        self.calendar: BusinessCalendar = load_calendar(
+            self.settings, timezone=self.policy.timezone
+        )
 
     def context(self, arrival: Arrival) -> CaseContext:
         key = (arrival.area_id, arrival.key_account)

@@ -24,10 +24,10 @@ from typing import Any
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from cablecare.policy import SlaPolicy
 from cablecare.simulate.driver import Step
 from cablecare.simulate.generate import Arrival
 from cablecare.simulate.outcome import CaseOutcome, outcome_from_snapshot
-from cablecare.policy import SlaPolicy
 from starter.service_request import start_service_request
 from workflows.service_request.messages import ServiceRequestInput, Update
 from workflows.service_request.state import ServiceRequestSnapshot
@@ -46,7 +46,7 @@ async def _status(handle: WorkflowHandle[Any, Any]) -> ServiceRequestSnapshot:
     deadline = asyncio.get_running_loop().time() + 60
     while True:
         try:
-            return await handle.query(ServiceRequest.status, result_type=ServiceRequestSnapshot)
+            return await handle.query(ServiceRequest.status)
         except Exception as err:  # the first query may race intake
             if "being registered" not in str(err) or asyncio.get_running_loop().time() > deadline:
                 raise

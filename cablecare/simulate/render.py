@@ -31,7 +31,8 @@ def _page(title: str, body: str) -> str:
 
 def _cards(cards: list[tuple[str, str, str]]) -> str:
     html = "".join(
-        f"<div class='card'><span>{escape(t)}</span><b>{escape(v)}</b><span>{escape(d)}</span></div>"
+        f"<div class='card'><span>{escape(t)}</span><b>{escape(v)}</b>"
+        f"<span>{escape(d)}</span></div>"
         for t, v, d in cards
     )
     return f"<div class='cards'>{html}</div>"
@@ -48,7 +49,8 @@ def month_html(report: MonthReport) -> str:
     )
     cards = _cards(
         [
-            ("超时率 breach rate (R4.7)", percent(t["breach_rate"]), f"{t['breached']} / {t['requests']}"),
+            ("超时率 breach rate (R4.7)", percent(t["breach_rate"]),
+             f"{t['breached']} / {t['requests']}"),
             ("升级 escalations", f"{t['escalations']:,}", f"warnings {t['esc_warning']:,}"),
             ("追责立案 accountability (R6.1)", f"{t['accountability_opened']:,}", "cases opened"),
             ("24小时响应 response (R3.3)", percent(t["response_rate_24h"]),
@@ -75,7 +77,8 @@ def month_html(report: MonthReport) -> str:
         ),
         bar_chart(
             "维护人员利用率 Technician utilisation (on-shift hours busy)",
-            [(s["area_id"], s["utilisation"], (s["utilisation"] or 0) > 0.85) for s in report.staffing],
+            [(s["area_id"], s["utilisation"], (s["utilisation"] or 0) > 0.85)
+             for s in report.staffing],
             percent,
             (1.0, "100%"),
         ),
@@ -129,8 +132,13 @@ def month_html(report: MonthReport) -> str:
         + "".join(
             f"<td>{escape(c)}</td>"
             for c in (
-                x.area_id, f"{x.households:,}", str(x.complaints), permille(x.complaint_rate),
-                str(x.work_orders), percent(x.response_rate), percent(x.satisfaction),
+                x.area_id,
+                f"{x.households:,}",
+                str(x.complaints),
+                permille(x.complaint_rate),
+                str(x.work_orders),
+                percent(x.response_rate),
+                percent(x.satisfaction),
             )
         )  # fmt: skip
         + "</tr>"
@@ -160,15 +168,19 @@ def compare_html(comparison: dict[str, Any]) -> str:
         f"month {comparison['month']} · seeds {', '.join(map(str, comparison['seeds']))} · "
         "mean [95% CI] over seeds; the difference is paired (same customers, same seed)"
     )
-    head = "<tr><th>figure</th><th>area</th>" + "".join(
-        f"<th>{escape(lbl)}</th>" for lbl in labels
-    ) + f"<th>{escape(labels[-1])} − {escape(labels[0])}</th></tr>"
+    head = (
+        "<tr><th>figure</th><th>area</th>"
+        + "".join(f"<th>{escape(lbl)}</th>" for lbl in labels)
+        + f"<th>{escape(labels[-1])} − {escape(labels[0])}</th></tr>"
+    )
     rows = []
     for m in comparison["metrics"]:
         fmt = percent if m["unit"] == "share" else number
         cells = [escape(m["name"]), escape(m["area_id"])]
         for s in m["values"]:
-            cells.append(f"{fmt(s['mean'])} <span class='note'>[{fmt(s['low'])}, {fmt(s['high'])}]</span>")
+            cells.append(
+                f"{fmt(s['mean'])} <span class='note'>[{fmt(s['low'])}, {fmt(s['high'])}]</span>"
+            )
         d = m["difference"]
         sign = ""
         if d["low"] is not None and (d["low"] > 0 or d["high"] < 0):

@@ -175,8 +175,13 @@ def build_report(
         **{
             f: sum(getattr(a, f) for a in assessed)
             for f in (
-                "households", "technicians", "complaints", "work_orders", "responded_24h",
-                "callbacks_reached", "callbacks_satisfied",
+                "households",
+                "technicians",
+                "complaints",
+                "work_orders",
+                "responded_24h",
+                "callbacks_reached",
+                "callbacks_satisfied",
             )
         },  # fmt: skip
     )

@@ -70,10 +70,17 @@ def simulate_fast(
     try:
         window, arrivals = month_arrivals(scenario, intake, month, seed, id_prefix=id_prefix)
         if workers > 1 and len(scenario.directory.areas) > 1:
-            result = _in_processes(scenario, intake, arrivals, window, seed, record, workers, progress)
+            result = _in_processes(
+                scenario, intake, arrivals, window, seed, record, workers, progress
+            )
         else:
             engine = FastEngine(
-                scenario.workload, scenario.directory, intake, seed, record=record, progress=progress
+                scenario.workload,
+                scenario.directory,
+                intake,
+                seed,
+                record=record,
+                progress=progress,
             )
             result = engine.run(arrivals, window)
         report = build_report(
@@ -125,7 +132,7 @@ def _in_processes(
 ) -> MonthResult:
     for a in arrivals:  # every context read here, before the fork: children never open the DB
         intake.context(a)
-    counts: dict[str, int] = {k: 0 for k in scenario.directory.areas}
+    counts: dict[str, int] = dict.fromkeys(scenario.directory.areas, 0)
     for a in arrivals:
         counts[a.area_id] += 1
     groups: list[set[str]] = [set() for _ in range(min(workers, len(counts)))]
