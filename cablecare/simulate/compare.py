@@ -58,6 +58,15 @@ def interval(values: list[float]) -> dict[str, float | None]:
     return {"mean": round(mean, 6), "low": round(mean - half, 6), "high": round(mean + half, 6)}
 
 
+def _clip(v: dict[str, float | None]) -> dict[str, float | None]:
+    low, high = v["low"], v["high"]
+    return {
+        "mean": v["mean"],
+        "low": None if low is None else max(low, 0.0),
+        "high": None if high is None else min(high, 1.0),
+    }
+
+
 def compare(
     variants: list[tuple[str, Scenario]],
     month: str,
@@ -81,6 +90,8 @@ def compare(
         for area in [ALL, *areas]:
             per_variant = [[value(r, area) for r in runs] for runs in reports]
             values = [interval([v for v in vs if v is not None]) for vs in per_variant]
+            if unit == "share":  # a rate's interval stays within 0..100%
+                values = [_clip(v) for v in values]
             paired = [
                 b - a
                 for a, b in zip(per_variant[0], per_variant[-1], strict=True)
