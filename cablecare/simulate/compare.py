@@ -43,7 +43,7 @@ METRICS: list[Metric] = [
     ("accountability cases", "count", True, _fig("accountability_opened")),
     ("24 h response", "share", False, _fig("response_rate_24h")),
     ("callbacks on time", "share", False, _fig("callbacks_on_time_rate")),
-    ("technician utilisation", "share", True, _utilisation),
+    ("technician utilisation", "load", True, _utilisation),  # may pass 100%: overtime
 ]
 
 

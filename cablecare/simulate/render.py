@@ -175,7 +175,8 @@ def compare_html(comparison: dict[str, Any]) -> str:
     )
     rows = []
     for m in comparison["metrics"]:
-        fmt = percent if m["unit"] == "share" else number
+        as_share = m["unit"] in ("share", "load")
+        fmt = percent if as_share else number
         cells = [escape(m["name"]), escape(m["area_id"])]
         for s in m["values"]:
             cells.append(
@@ -188,8 +189,7 @@ def compare_html(comparison: dict[str, Any]) -> str:
             sign = "worse" if worse else "better"
         dtext = (
             "-" if d["mean"] is None
-            else f"{d['mean'] * (100 if m['unit'] == 'share' else 1):+.2f}"
-            f"{' pp' if m['unit'] == 'share' else ''}"
+            else f"{d['mean'] * (100 if as_share else 1):+.2f}{' pp' if as_share else ''}"
         )  # fmt: skip
         cells.append(f"<span class='{sign}'>{escape(dtext)}</span>")
         cls = "total" if m["area_id"] == ALL else ""
