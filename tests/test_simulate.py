@@ -156,3 +156,13 @@ def test_issue14_compare_cli_writes_a_side_by_side_page(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = next((tmp_path / "cmp").glob("*.html")).read_text("utf-8")
     assert "95%" in html and html.count("<svg") == 2
+
+
+def test_issue14_areas_in_parallel_processes_give_the_same_month(tmp_path: Path) -> None:
+    """Areas share no technician: groups of areas in forked processes change nothing."""
+    from cablecare.simulate.report import to_json
+
+    scenario = Scenario.load(light_workload(tmp_path))
+    one, _, _ = simulate_fast(scenario, "2026-11", 8)
+    two, _, _ = simulate_fast(scenario, "2026-11", 8, workers=2)
+    assert to_json(one) == to_json(two)

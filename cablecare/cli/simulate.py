@@ -1,7 +1,7 @@
 """`cablecare simulate`: a month of the service under a policy, in a minute (issue 14).
 
     cablecare simulate --month 2026-11 [--policy FILE] [--workload FILE] [--seed N]
-                       [--engine fast|real] [--out DIR]
+                       [--engine fast|real] [--workers N] [--out DIR]
     cablecare simulate compare --policy A.toml --policy B.toml [--seeds 5]
     cablecare simulate compare --workload A.toml --workload B.toml
     cablecare simulate compare --add-technician A-HF-03
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -85,6 +84,9 @@ def simulate(
     seed: int = typer.Option(1, help="Random seed: the same seed gives the same month."),
     engine: Engine = typer.Option(Engine.FAST, help="fast (in-process) or real (workflows)."),
     out: Path = typer.Option(DEFAULT_OUT, help="Directory for the JSON, CSV and HTML."),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="fast engine: processes (groups of areas); same result."
+    ),
     database_url: str | None = typer.Option(
         None, help="real engine: database for the case records (default: a new SQLite in --out)."
     ),
@@ -96,7 +98,9 @@ def simulate(
     try:
         if engine == Engine.FAST:
             with _bar(f"simulating {month} (fast)") as progress:
-                report, _, _ = simulate_fast(scenario, month, seed, progress=progress)
+                report, _, _ = simulate_fast(
+                    scenario, month, seed, progress=progress, workers=workers
+                )
         else:
             from cablecare.simulate.real import simulate_real
 
@@ -194,4 +198,4 @@ def fit(
     typer.echo(f"estimated from the records: {', '.join(which)}", err=True)
 
 
-__all__ = ["app", "DEFAULT_POLICY", "tempfile"]
+__all__ = ["app", "DEFAULT_POLICY"]
