@@ -77,6 +77,10 @@ async def run_case(
         if offset > moved:
             await env.fast_forward(handle, offset - moved)
             moved = offset
+            # A query is answered after the workflow task that handles the fired timers; sent
+            # before that, the update could share that task, and the SDK runs updates before
+            # timers: a resolve would then beat a breach that was due before it.
+            await _status(handle)
         try:
             await handle.execute_update(
                 step.update.value, step.message, result_type=ServiceRequestSnapshot
