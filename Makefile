@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest smoke compose-check bench-assessment bench bench-scale test-reliability clean
+.PHONY: install run test lint typecheck pytest smoke compose-check bench-assessment bench bench-scale bench-simulate test-reliability clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: install
 # 20,000 open cases on their real deadlines, then fast-forwarded to breach (~1 h); not in CI.
 bench-scale: install
 	$(BIN)/python -m bench.scale
+
+bench-simulate: install  ## issue 14: fast and real simulation engines, 100,000-request month
+	$(BIN)/python -m bench.simulate
 
 # The reliability suite at full size (make test runs it reduced); PostgreSQL included.
 test-reliability: install

@@ -15,6 +15,7 @@ from cablecare.cli import (
     report,
     schedules,
     search_attributes_cmd,
+    simulate,
     sla,
     supervision,
     token_cmd,
@@ -43,6 +44,7 @@ app.add_typer(search_attributes_cmd.app, name="search-attributes")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(accountability.app, name="accountability")
 app.command("bootstrap")(bootstrap.bootstrap)
+app.add_typer(simulate.app, name="simulate")
 
 
 @app.callback()

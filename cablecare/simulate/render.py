@@ -1,0 +1,215 @@
+"""The month (and a comparison) as one self-contained HTML page: inline SVG, no script.
+
+Charts are the assessment report's (`activities/report_render.py`), so a simulated month reads
+like the monthly assessment a manager already knows.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from activities.report_render import STYLE, bar_chart, number, percent, permille
+from cablecare.simulate.report import ALL, MonthReport
+
+EXTRA_STYLE = """
+.sub{color:#52606d} .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
+.card{border:1px solid #e4e7eb;border-radius:6px;padding:8px 12px;min-width:150px}
+.card span{display:block;color:#52606d;font-size:12px}.card b{font-size:22px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
+.better{color:#2e8b57;font-weight:bold}.worse{color:#c0392b;font-weight:bold}
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title><style>{STYLE}{EXTRA_STYLE}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )
+
+
+def _cards(cards: list[tuple[str, str, str]]) -> str:
+    html = "".join(
+        f"<div class='card'><span>{escape(t)}</span><b>{escape(v)}</b>"
+        f"<span>{escape(d)}</span></div>"
+        for t, v, d in cards
+    )
+    return f"<div class='cards'>{html}</div>"
+
+
+def month_html(report: MonthReport) -> str:
+    m = report.meta
+    t = report.figure().row()
+    a = report.assessment.total
+    title = f"模拟月份 Simulated month {m['month']}"
+    sub = (
+        f"engine {m['engine']} · seed {m['seed']} · policy {m['policy_version']} · "
+        f"workload {m['workload_version']} · {m['requests']:,} requests"
+    )
+    cards = _cards(
+        [
+            ("超时率 breach rate (R4.7)", percent(t["breach_rate"]),
+             f"{t['breached']} / {t['requests']}"),
+            ("升级 escalations", f"{t['escalations']:,}", f"warnings {t['esc_warning']:,}"),
+            ("追责立案 accountability (R6.1)", f"{t['accountability_opened']:,}", "cases opened"),
+            ("24小时响应 response (R3.3)", percent(t["response_rate_24h"]),
+             f"{t['responded_24h']} / {t['work_orders']}"),
+            ("按时回访 callbacks on time (R5.1)", percent(t["callbacks_on_time_rate"]),
+             f"{t['callbacks_on_time']} / {t['callbacks_owed']}"),
+            ("满意率 satisfaction (R3.3)", percent(a.satisfaction),
+             f"{a.callbacks_satisfied} / {a.callbacks_reached}"),
+        ]
+    )  # fmt: skip
+    areas = [r for r in report.figures if r.area_id != ALL and r.kind == ALL]
+    staffing = {s["area_id"]: s for s in report.staffing}
+    charts = [
+        bar_chart(
+            "超时率 Breach rate by area (R4.7)",
+            [(f.area_id, f.row()["breach_rate"], False) for f in areas],
+            percent,
+        ),
+        bar_chart(
+            "24小时响应率 24-hour response (R3.3)",
+            [(f.area_id, f.row()["response_rate_24h"], False) for f in areas],
+            percent,
+            (1.0, "100%"),
+        ),
+        bar_chart(
+            "维护人员利用率 Technician utilisation (on-shift hours busy)",
+            [(s["area_id"], s["utilisation"], (s["utilisation"] or 0) > 0.85)
+             for s in report.staffing],
+            percent,
+            (1.0, "100%"),
+        ),
+        bar_chart(
+            "每名维护人员户数 Households per technician (R3.1)",
+            [
+                (s["area_id"], s["households_per_technician"],
+                 (s["households_per_technician"] or 0) > s["norm"])
+                for s in report.staffing
+            ],
+            number,
+            marks=([s["norm"] for s in report.staffing], "定额 norm"),
+        ),
+        bar_chart(
+            "追责立案 Accountability cases opened (R6.1)",
+            [(f.area_id, float(f.accountability), False) for f in areas],
+            number,
+        ),
+        bar_chart(
+            "投诉率 Complaint rate (R3.3)",
+            [(x.area_id, x.complaint_rate, False) for x in report.assessment.areas],
+            permille,
+        ),
+    ]  # fmt: skip
+    head = (
+        "<tr><th>area</th><th>kind</th><th>requests</th><th>breach rate</th><th>escalations</th>"
+        "<th>accountability</th><th>24 h response</th><th>callbacks on time</th>"
+        "<th>utilisation</th><th>households / technician</th></tr>"
+    )
+    rows = []
+    for f in report.figures:
+        r = f.row()
+        s = staffing.get(f.area_id, {})
+        cls = "total" if f.kind == ALL else ""
+        cells = [
+            f.area_id, f.kind, f"{f.requests:,}", percent(r["breach_rate"]),
+            f"{r['escalations']:,}", f"{f.accountability:,}", percent(r["response_rate_24h"]),
+            percent(r["callbacks_on_time_rate"]),
+            percent(s.get("utilisation")) if f.kind == ALL else "",
+            number(s.get("households_per_technician")) if f.kind == ALL else "",
+        ]  # fmt: skip
+        rows.append(
+            f"<tr class='{cls}'>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
+        )
+    assess_head = (
+        "<tr><th>area</th><th>households</th><th>complaints</th><th>complaint rate</th>"
+        "<th>work orders</th><th>24 h response rate</th><th>satisfaction</th></tr>"
+    )
+    assess = [
+        "<tr class='{}'>".format("total" if x is report.assessment.total else "")
+        + "".join(
+            f"<td>{escape(c)}</td>"
+            for c in (
+                x.area_id,
+                f"{x.households:,}",
+                str(x.complaints),
+                permille(x.complaint_rate),
+                str(x.work_orders),
+                percent(x.response_rate),
+                percent(x.satisfaction),
+            )
+        )  # fmt: skip
+        + "</tr>"
+        for x in [*report.assessment.areas, report.assessment.total]
+    ]
+    body = "".join(
+        [
+            f"<h1>{escape(title)}</h1><p class='sub'>{escape(sub)}</p>",
+            cards,
+            "<div class='grid'>" + "".join(charts) + "</div>",
+            f"<h2>按服务区与类型 By area and kind</h2><table>{head}{''.join(rows)}</table>",
+            "<h2>月度考核 R3.3 monthly assessment (from the simulated month)</h2>",
+            f"<table>{assess_head}{''.join(assess)}</table>",
+            "<p class='note'>A simulation: the same case logic as the live service, driven by "
+            "the workload model. Figures are for requests that arrived in the month; their "
+            "clocks and callbacks run on until they end.</p>",
+        ]
+    )
+    return _page(title, body)
+
+
+def compare_html(comparison: dict[str, Any]) -> str:
+    """Policies or workloads side by side: means over seeds with 95% confidence intervals."""
+    labels: list[str] = comparison["labels"]
+    title = "What-if: " + " vs ".join(labels)
+    sub = (
+        f"month {comparison['month']} · seeds {', '.join(map(str, comparison['seeds']))} · "
+        "mean [95% CI] over seeds; the difference is paired (same customers, same seed)"
+    )
+    head = (
+        "<tr><th>figure</th><th>area</th>"
+        + "".join(f"<th>{escape(lbl)}</th>" for lbl in labels)
+        + f"<th>{escape(labels[-1])} − {escape(labels[0])}</th></tr>"
+    )
+    rows = []
+    for m in comparison["metrics"]:
+        as_share = m["unit"] in ("share", "load")
+        fmt = percent if as_share else number
+        cells = [escape(m["name"]), escape(m["area_id"])]
+        for s in m["values"]:
+            cells.append(
+                f"{fmt(s['mean'])} <span class='note'>[{fmt(s['low'])}, {fmt(s['high'])}]</span>"
+            )
+        d = m["difference"]
+        sign = ""
+        if d["low"] is not None and (d["low"] > 0 or d["high"] < 0):
+            worse = (d["mean"] > 0) == m["higher_is_worse"]
+            sign = "worse" if worse else "better"
+        dtext = (
+            "-" if d["mean"] is None
+            else f"{d['mean'] * (100 if as_share else 1):+.2f}{' pp' if as_share else ''}"
+        )  # fmt: skip
+        cells.append(f"<span class='{sign}'>{escape(dtext)}</span>")
+        cls = "total" if m["area_id"] == ALL else ""
+        rows.append(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    charts = []
+    for lbl, per_area in zip(labels, comparison["breach_by_area"], strict=True):
+        charts.append(
+            bar_chart(
+                f"超时率 Breach rate by area — {lbl}",
+                [(area, v, False) for area, v in per_area],
+                percent,
+            )
+        )
+    body = "".join(
+        [
+            f"<h1>{escape(title)}</h1><p class='sub'>{escape(sub)}</p>",
+            "<div class='grid'>" + "".join(charts) + "</div>",
+            f"<h2>Side by side</h2><table>{head}{''.join(rows)}</table>",
+            "<p class='note'>Green: the change is better with 95% confidence; red: worse. "
+            "Each seed is one month of the same customers under each variant.</p>",
+        ]
+    )
+    return _page(title, body)
