@@ -12,6 +12,15 @@ from activities.duty_tables import (
     SubscriptionChange,
 )
 from activities.notification_tables import OutboxMessage
+from activities.supervision.tables import (
+    Certification,
+    CompanyUnit,
+    FindingRecord,
+    InspectionRecord,
+    Outlet,
+    PublishedDisclosure,
+    SupervisionEvent,
+)
 
 __all__ = [
     "AccountabilityRecord",
@@ -19,6 +28,13 @@ __all__ = [
     "AssessmentSnapshot",
     "CallbackRecord",
     "CaseEvent",
+    "Certification",
+    "CompanyUnit",
+    "FindingRecord",
+    "InspectionRecord",
+    "Outlet",
+    "PublishedDisclosure",
+    "SupervisionEvent",
     "EscalationRecord",
     "FeeReminder",
     "KeyAccountCallback",
