@@ -98,6 +98,8 @@ class FindingRecord(SQLModel, table=True):
     verified_at: datetime | None = None
     escalated_at: datetime | None = None
     accountability_case_id: str | None = Field(default=None, max_length=100)
+    # Which write is newest: (rejections, step) as one number; an older retry never overwrites.
+    progress: int = 0
 
 
 class SupervisionEvent(SQLModel, table=True):

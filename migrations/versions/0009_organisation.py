@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column(
             "accountability_case_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
         ),
+        sa.Column("progress", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("inspection_id", "finding_id", name="uq_finding"),
     )
