@@ -1,6 +1,8 @@
 """Update validators of the Inspection workflow: why a message is refused.
 
-They run before anything is written to history, so a refused update leaves no trace.
+They run before anything is written to history, so a refused update leaves no trace. In the
+first moment of an inspection the context (checklist, supervisors) is still being read: then
+the checks that need it run again in the handler once it is there (see workflow._checked).
 """
 
 from __future__ import annotations
@@ -22,15 +24,11 @@ def _refuse(reason: str) -> None:
     raise ValueError(reason)
 
 
-def _ready(ctx: InspectionContext | None) -> InspectionContext:
-    if ctx is None:
-        raise ValueError("the inspection is still being opened; try again in a moment")
-    return ctx
-
-
-def _may_inspect(snap: InspectionSnapshot, ctx: InspectionContext, by: str) -> None:
+def _may_inspect(snap: InspectionSnapshot, ctx: InspectionContext | None, by: str) -> None:
     """(七)2 the inspector, or a supervisor of the branch or of the province."""
-    if by != snap.inspector_id and by not in ctx.supervisors:
+    if by != snap.inspector_id and (ctx is None or by not in ctx.supervisors):
+        if ctx is None:
+            return  # decided once the supervisors are known
         _refuse(
             f"staff {by} is neither the inspector ({snap.inspector_id}) nor a supervisor "
             f"of branch {snap.branch_id} or of the province ((七)2)"
@@ -47,12 +45,11 @@ def _finding(snap: InspectionSnapshot, finding_id: str) -> Finding:
 def record_finding(
     snap: InspectionSnapshot, ctx: InspectionContext | None, u: RecordFindingUpdate
 ) -> None:
-    ctx = _ready(ctx)
     if snap.state != InspectionState.PLANNED:
         _refuse(f"inspection {snap.inspection_id} is {snap.state.value}: no new findings")
     _may_inspect(snap, ctx, u.by)
     codes = [c.code for c in snap.checklist]
-    if u.item not in codes:
+    if ctx is not None and u.item not in codes:
         _refuse(f"item {u.item!r} is not on this inspection's checklist: {', '.join(codes)}")
     if any(f.finding_id == u.finding_id for f in snap.findings):
         _refuse(f"finding {u.finding_id} is already recorded")
@@ -61,7 +58,6 @@ def record_finding(
 def report_correction(
     snap: InspectionSnapshot, ctx: InspectionContext | None, u: ReportCorrectionUpdate
 ) -> None:
-    _ready(ctx)
     f = _finding(snap, u.finding_id)
     if f.state != FindingState.OPEN:
         _refuse(f"finding {f.finding_id} is {f.state.value}, not waiting for a correction")
@@ -70,7 +66,6 @@ def report_correction(
 def verify_correction(
     snap: InspectionSnapshot, ctx: InspectionContext | None, u: VerifyCorrectionUpdate
 ) -> None:
-    ctx = _ready(ctx)
     _may_inspect(snap, ctx, u.by)
     f = _finding(snap, u.finding_id)
     if f.state != FindingState.CORRECTED:
@@ -80,7 +75,6 @@ def verify_correction(
 
 
 def complete(snap: InspectionSnapshot, ctx: InspectionContext | None, u: CompleteUpdate) -> None:
-    ctx = _ready(ctx)
     _may_inspect(snap, ctx, u.by)
     if snap.state != InspectionState.PLANNED:
         _refuse(f"inspection {snap.inspection_id} is already {snap.state.value}")

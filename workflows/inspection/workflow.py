@@ -13,10 +13,13 @@ finding id and the step's name (issue 9): nothing comes from a task the server d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.supervision.inspection_activities import InspectionActivities
@@ -129,7 +132,7 @@ class Inspection:
                 ),  # fmt: skip
                 summary=f"escalate finding {f.finding_id}: not corrected by its deadline",
                 start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
+                retry_policy=RETRY,
             )
             f.accountability_case_id = result
         self._show()
@@ -137,13 +140,13 @@ class Inspection:
     # --- updates ----------------------------------------------------------------------------
     @workflow.update(name=UPDATE_RECORD_FINDING)
     async def record_finding(self, u: RecordFindingUpdate) -> InspectionSnapshot:
-        assert self._ctx is not None
+        ctx = await self._checked(rules.record_finding, u)
         now = workflow.now()
         item = next(c for c in self._snap.checklist if c.code == u.item)
         finding = Finding(
             finding_id=u.finding_id, item=u.item, system=item.system, description=u.description,
             responsible_staff_id=u.responsible_staff_id, recorded_by=u.by, recorded_at=now,
-            due_at=now + timedelta(days=self._ctx.correction_days),
+            due_at=now + timedelta(days=ctx.correction_days),
         )  # fmt: skip
         self._snap.findings.append(finding)
         self._wake = True
@@ -169,6 +172,7 @@ class Inspection:
 
     @workflow.update(name=UPDATE_VERIFY_CORRECTION)
     async def verify_correction(self, u: VerifyCorrectionUpdate) -> InspectionSnapshot:
+        await self._checked(rules.verify_correction, u)
         f = self._find(u.finding_id)
         if u.accepted:
             f.state, f.verified_at, f.verified_by = FindingState.VERIFIED, workflow.now(), u.by
@@ -189,6 +193,7 @@ class Inspection:
 
     @workflow.update(name=UPDATE_COMPLETE)
     async def complete(self, u: CompleteUpdate) -> InspectionSnapshot:
+        await self._checked(rules.complete, u)
         self._snap.state, self._snap.completed_at = InspectionState.COMPLETED, workflow.now()
         self._wake = True
         await self._record_state()
@@ -203,6 +208,17 @@ class Inspection:
         return self._snap
 
     # --- helpers ----------------------------------------------------------------------------
+    async def _checked(self, rule: Callable[..., None], u: Any) -> InspectionContext:
+        """An update accepted while the context was still being read is checked again once
+        it is there; normally the validator already did this and nothing changes."""
+        await workflow.wait_condition(lambda: self._ctx is not None)
+        assert self._ctx is not None
+        try:
+            rule(self._snap, self._ctx, u)
+        except ValueError as exc:
+            raise ApplicationError(str(exc), type="Refused", non_retryable=True) from None
+        return self._ctx
+
     def _find(self, finding_id: str) -> Finding:
         return next(f for f in self._snap.findings if f.finding_id == finding_id)
 
