@@ -19,8 +19,7 @@ from temporalio.worker import Worker
 from activities.notification_tables import OutboxMessage
 from activities.supervision.tables import FindingRecord, InspectionRecord, SupervisionEvent
 from cablecare.schedules import DUTIES, SUPERVISION_PLAN_ID, build_schedule
-from tests.duty_helpers import DutyEnv
-from tests.org_helpers import PROVINCE_SUPERVISOR, org_environment, until
+from tests.org_helpers import PROVINCE_SUPERVISOR, OrgEnv, org_environment, until
 from workflows.accountability.messages import AccountabilityStatus
 from workflows.accountability.messages import workflow_id as accountability_wf
 from workflows.inspection.messages import (
@@ -45,18 +44,18 @@ INSPECTOR = "SUP-HF-01"
 
 
 @pytest_asyncio.fixture
-async def org(client: Client, database_url: str, tmp_path: Path) -> AsyncIterator[DutyEnv]:
+async def org(client: Client, database_url: str, tmp_path: Path) -> AsyncIterator[OrgEnv]:
     async with org_environment(client, database_url, tmp_path) as env:
         yield env
 
 
-async def plan_one(org: DutyEnv, **fields: Any) -> tuple[Handle, str]:
+async def plan_one(org: OrgEnv, **fields: Any) -> tuple[Handle, str]:
     inspection_id = f"t-{uuid.uuid4().hex[:10]}"
     data = InspectionInput.model_validate(
         {
             "inspection_id": inspection_id, "kind": "supervision_office",
             "inspector_id": INSPECTOR, "target_kind": "outlet", "target_id": "OUT-HF-1",
-            "branch_id": "HF", "period": "2026-12", "planned_for": "2026-12-03", **fields,
+            "branch_id": org.branch["HF"], "period": "2026-12", "planned_for": "2026-12-03", **fields,
         }
     )  # fmt: skip
     handle = await org.client.start_workflow(
@@ -80,7 +79,7 @@ async def finding(handle: Handle, finding_id: str = "F1", **extra: Any) -> Inspe
     return await handle.execute_update(Inspection.record_finding, u)
 
 
-def rows(org: DutyEnv, inspection_id: str) -> tuple[list[FindingRecord], list[SupervisionEvent]]:
+def rows(org: OrgEnv, inspection_id: str) -> tuple[list[FindingRecord], list[SupervisionEvent]]:
     with org.sessions() as s:
         findings = s.exec(
             select(FindingRecord).where(FindingRecord.inspection_id == inspection_id)
@@ -94,7 +93,7 @@ def rows(org: DutyEnv, inspection_id: str) -> tuple[list[FindingRecord], list[Su
 
 
 async def test_7_2e_uncorrected_finding_escalates_after_its_deadline_and_opens_accountability(
-    org: DutyEnv, env: WorkflowEnvironment, worker: Worker
+    org: OrgEnv, env: WorkflowEnvironment, worker: Worker
 ) -> None:
     # The accountability case runs on the production queue (starter.accountability), where
     # the session's `worker` serves it.
@@ -130,7 +129,7 @@ async def test_7_2e_uncorrected_finding_escalates_after_its_deadline_and_opens_a
 
 
 async def test_7_3_corrected_and_verified_finding_closes_without_escalation(
-    org: DutyEnv, env: WorkflowEnvironment
+    org: OrgEnv, env: WorkflowEnvironment
 ) -> None:
     handle, iid = await plan_one(org)
     await finding(handle)
@@ -156,7 +155,7 @@ async def test_7_3_corrected_and_verified_finding_closes_without_escalation(
 
 
 async def test_7_3_rejected_correction_after_the_deadline_escalates_at_once(
-    org: DutyEnv, env: WorkflowEnvironment
+    org: OrgEnv, env: WorkflowEnvironment
 ) -> None:
     handle, _iid = await plan_one(org)
     await finding(handle, responsible_staff_id=None)
@@ -185,7 +184,7 @@ async def test_7_3_rejected_correction_after_the_deadline_escalates_at_once(
     ],
 )
 async def test_7_2_finding_refusals_explain_why(
-    org: DutyEnv, fields: dict[str, str], words: str
+    org: OrgEnv, fields: dict[str, str], words: str
 ) -> None:
     handle, _ = await plan_one(org)
     await until(lambda: _opened(handle), "the inspection to open")
@@ -203,7 +202,7 @@ async def _opened(handle: Handle) -> bool:
 
 
 async def test_5_5_monthly_schedule_creates_one_self_inspection_per_branch_exactly_once(
-    org: DutyEnv,
+    org: OrgEnv,
 ) -> None:
     duty = next(d for d in DUTIES if d.schedule_id == SUPERVISION_PLAN_ID)
     schedule_id = f"{SUPERVISION_PLAN_ID}-{uuid.uuid4().hex[:6]}"
@@ -223,7 +222,8 @@ async def test_5_5_monthly_schedule_creates_one_self_inspection_per_branch_exact
         await handle.delete()
     run = first[0]
     selfs = sorted(p for p in run.planned if p.startswith("self-"))
-    assert selfs == [f"self-{period}-FD", f"self-{period}-HF"]
+    hf, fd = org.branch["HF"], org.branch["FD"]
+    assert selfs == sorted([f"self-{period}-{fd}", f"self-{period}-{hf}"])
     assert run.created == len(run.planned) and run.existing == 0
     assert again.created == 0 and again.existing == len(run.planned)
     with org.sessions() as s:
@@ -235,11 +235,11 @@ async def test_5_5_monthly_schedule_creates_one_self_inspection_per_branch_exact
                 InspectionRecord.period == period, InspectionRecord.kind == "self"
             )
         ).all()
-    assert planned and sorted(r.branch_id for r in self_rows) == ["FD", "HF"]
+    assert planned and sorted(r.branch_id for r in self_rows) == sorted([hf, fd])
     assert {r.inspector_id for r in self_rows} == {"LDR-HF", "LDR-FD"}  # the branch heads
 
 
-async def _plan_runs(org: DutyEnv, schedule_id: str) -> list[SupervisionPlanResult]:
+async def _plan_runs(org: OrgEnv, schedule_id: str) -> list[SupervisionPlanResult]:
     found = []
     async for wf in org.client.list_workflows(f"TemporalScheduledById = '{schedule_id}'"):
         if wf.status is not None and wf.status.name == "COMPLETED":
@@ -248,13 +248,13 @@ async def _plan_runs(org: DutyEnv, schedule_id: str) -> list[SupervisionPlanResu
     return found
 
 
-async def _count_rows(org: DutyEnv, period: str, n: int) -> bool:
+async def _count_rows(org: OrgEnv, period: str, n: int) -> bool:
     with org.sessions() as s:
         got = s.exec(select(InspectionRecord).where(InspectionRecord.period == period)).all()
     return len(got) == n
 
 
-def test_4_2_province_inspects_each_branch_on_its_rotation(org: DutyEnv) -> None:
+def test_4_2_province_inspects_each_branch_on_its_rotation(org: OrgEnv) -> None:
     from activities.notifications import OutboxSender
     from activities.supervision.inspection_activities import InspectionActivities
 
@@ -267,7 +267,10 @@ def test_4_2_province_inspects_each_branch_on_its_rotation(org: DutyEnv) -> None
             visits[p.branch_id] = visits.get(p.branch_id, 0) + 1
             assert p.inspector_id == PROVINCE_SUPERVISOR
             assert p.planned_for.day == 20
-    assert visits == {"HF": 4, "FD": 4}  # once a quarter each (policy: every 3 months)
+    assert visits == {
+        org.branch["HF"]: 4,
+        org.branch["FD"]: 4,
+    }  # once a quarter each (policy: every 3 months)
     assert all(len(acts.monthly_plan(m)) >= 2 for m in months)  # self-inspections every month
     assert date(2027, 1, 5) == next(
         p.planned_for for p in acts.monthly_plan("2027-01") if p.kind.value == "self"
