@@ -19,7 +19,9 @@ CSV_FIELDS = [
     "area_id", "name", "company", "households", "complaints", "complaint_rate", "work_orders",
     "responded_24h", "response_rate", "callbacks_reached", "callbacks_satisfied", "satisfaction",
     "gained", "lost", "net_growth", "growth_target", "growth_attainment", "technicians",
-    "households_per_technician", "norm", "over_norm",
+    "households_per_technician", "norm", "over_norm", "branch_id", "breached", "breach_rate",
+    "escalations", "escalations_per_1000", "staff_needing_certificate", "staff_certified",
+    "certified_coverage", "targets_missed", "category",
 ]  # fmt: skip
 
 BLUE, RED, GREEN, GREY, INK = "#2f6db5", "#c0392b", "#2e8b57", "#9aa5b1", "#1f2933"
@@ -34,7 +36,9 @@ def to_csv(report: AssessmentReport) -> str:
     writer = csv.DictWriter(out, fieldnames=["period", *CSV_FIELDS], extrasaction="ignore")
     writer.writeheader()
     for area in [*report.areas, report.total]:
-        writer.writerow({"period": report.period, **area.row()})
+        row = area.row()
+        row["targets_missed"] = ";".join(row["targets_missed"])
+        writer.writerow({"period": report.period, **row})
     return out.getvalue()
 
 
@@ -190,6 +194,26 @@ def _label(a: AreaAssessment) -> str:
     return f"{a.name}({a.area_id})" if a.name else a.area_id
 
 
+def _per1000(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+TARGET_ZH = {
+    "complaint_rate": "投诉率",
+    "response_rate": "24h响应率",
+    "satisfaction": "满意率",
+    "growth_attainment": "增长",
+}
+
+
+def _categories(report: AssessmentReport) -> str:
+    counts: dict[str, int] = {}
+    for a in report.areas:
+        if a.category_zh:
+            counts[a.category_zh] = counts.get(a.category_zh, 0) + 1
+    return "、".join(f"{k} {v}" for k, v in counts.items()) or "未评分"
+
+
 def _cards(report: AssessmentReport) -> str:
     t = report.total
     over = report.over_norm
@@ -203,6 +227,14 @@ def _cards(report: AssessmentReport) -> str:
         ("净增用户 net growth", f"{t.net_growth:+,}",
          f"目标 {t.growth_target:,.0f}（+{t.gained} / -{t.lost}）"),
         ("超定额服务区 over norm", str(len(over)), "、".join(over) or "无"),
+        ("超时率 breach rate", percent(t.breach_rate),
+         f"{t.breached} / {t.work_orders} 工单超时"),
+        ("每千户升级 escalations / 1,000 hh", _per1000(t.escalations_per_1000),
+         f"{t.escalations} 次违规升级"),
+        ("持证覆盖率 certified", percent(t.certified_coverage),
+         f"{t.staff_certified} / {t.staff_needing_certificate} 人"),
+        ("未达标服务区 missed targets", str(sum(1 for a in report.areas if a.targets_missed)),
+         _categories(report)),
     ]  # fmt: skip
     html = "".join(
         f"<div class='card'><span>{escape(title)}</span><b>{escape(value)}</b>"
@@ -238,6 +270,13 @@ def _bars(report: AssessmentReport) -> str:
         bar_chart(f"每名维护人员服务户数 Households per technician (norm {norm_text})",
                   items(lambda a: a.households_per_technician, lambda a: a.over_norm),
                   number, marks=([a.norm for a in areas], "定额 norm (R3.1)")),
+        bar_chart("工单超时率 Breach rate (R4.7)",
+                  items(lambda a: a.breach_rate, lambda a: bool(a.breached)), percent),
+        bar_chart("每千户违规升级 Escalations per 1,000 households",
+                  items(lambda a: a.escalations_per_1000, never), _per1000),
+        bar_chart("持证覆盖率 Certified coverage (R8.1; red: below 100%)",
+                  items(lambda a: a.certified_coverage,
+                        lambda a: (a.certified_coverage or 0) < 1), percent, (1.0, "100%")),
     ]  # fmt: skip
     return '<div class="grid">' + "".join(charts) + "</div>"
 
@@ -261,6 +300,13 @@ def _trend(report: AssessmentReport) -> str:
             1.0,
         ),
         ("满意率趋势 Satisfaction", [(p.period, p.satisfaction) for p in trend], percent, 1.0),
+        ("超时率趋势 Breach rate", [(p.period, p.breach_rate) for p in trend], percent, 1.0),
+        (
+            "每千户升级趋势 Escalations / 1,000 hh",
+            [(p.period, p.escalations_per_1000) for p in trend],
+            _per1000,
+            None,
+        ),
     ]
     charts = "".join(line_chart(title, pts, fmt, hl, cap) for title, pts, fmt, cap in series)
     year = escape(report.period[:4])
@@ -270,7 +316,7 @@ def _trend(report: AssessmentReport) -> str:
 TABLE_HEAD = "".join(
     f"<th>{h}</th>"
     for h in "服务区 名称 户数 投诉 投诉率 工单 24h响应 响应率 回访 满意 满意率 新增 流失 净增 "
-    "目标 维护人员 户/人 定额".split()
+    "目标 维护人员 户/人 定额 超时率 千户升级 持证率 考核结果 未达标".split()
 )
 
 
@@ -286,16 +332,28 @@ def _table(report: AssessmentReport) -> str:
             percent(a.satisfaction), str(a.gained), str(a.lost), f"{a.net_growth:+}",
             f"{a.growth_target:,.0f}", str(a.technicians),
             number(a.households_per_technician) + flag, f"{a.norm:,}" if a.norm else "-",
+            percent(a.breach_rate), _per1000(a.escalations_per_1000),
+            percent(a.certified_coverage), _category_cell(a),
+            escape("、".join(TARGET_ZH.get(t, t) for t in a.targets_missed)) or "-",
         ]  # fmt: skip
         rows.append(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<h2>明细 Figures</h2><table><tr>{TABLE_HEAD}</tr>{''.join(rows)}</table>"
+
+
+def _category_cell(a: AreaAssessment) -> str:
+    if not a.category_zh:
+        return "-"
+    cls = "flag" if a.category in ("warning", "penalty") else ""
+    return f"<span class='{cls}'>{escape(a.category_zh)}</span>"
 
 
 NOTE = (
     "投诉率 = 当期受理投诉 / 服务区户数；"
     "24小时响应率 = 当期开始计时的工单中24小时内首次响应的比例；"
     "满意率 = 回访满意数 / 回访接通数；增长目标按年度目标折算到当期；"
-    "户数与维护人员为目录当前数据。"
+    "户数与维护人员为目录当前数据。超时率 = 当期开始计时的工单中超过时限的比例；"
+    "每千户升级 = 当期违规升级（超时、投诉未及时应答、未按时回访、预约失约）/ 户数 × 1000；"
+    "持证率 = 持有有效证书的柜台、维护、回访人员占比；考核结果按未达标指标个数由监督政策确定。"
 )
 
 

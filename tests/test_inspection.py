@@ -55,7 +55,8 @@ async def plan_one(org: OrgEnv, **fields: Any) -> tuple[Handle, str]:
         {
             "inspection_id": inspection_id, "kind": "supervision_office",
             "inspector_id": INSPECTOR, "target_kind": "outlet", "target_id": "OUT-HF-1",
-            "branch_id": org.branch["HF"], "period": "2026-12", "planned_for": "2026-12-03", **fields,
+            "branch_id": org.branch["HF"], "period": "2026-12", "planned_for": "2026-12-03",
+            **fields,
         }
     )  # fmt: skip
     handle = await org.client.start_workflow(

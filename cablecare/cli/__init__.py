@@ -14,7 +14,9 @@ from cablecare.cli import (
     schedules,
     search_attributes_cmd,
     sla,
+    staff,
     supervision,
+    supervision_cmd,
     worker_cmd,
 )
 
@@ -37,6 +39,8 @@ app.command("escalations")(supervision.escalations)
 app.command("codec-server")(codec_cmd.codec_server)
 app.command("codec-key")(codec_cmd.codec_key)
 app.add_typer(search_attributes_cmd.app, name="search-attributes")
+app.add_typer(staff.app, name="staff")
+app.add_typer(supervision_cmd.app, name="supervision")
 
 
 def main() -> None:
