@@ -65,10 +65,8 @@ def _charts(r: SupervisionReport) -> str:
 
 
 def _table(r: SupervisionReport) -> str:
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in "分公司 名称 计划 完成 完成率 问题 按期整改 逾期整改 升级 未结 按期率 公示变更".split()
-    )
+    heads = "分公司 名称 计划 完成 完成率 问题 按期整改 逾期整改 升级 未结 按期率 公示变更"
+    head = "".join(f"<th>{h}</th>" for h in heads.split())
     rows = []
     for b in [*r.branches, r.province]:
         cls = "total" if b is r.province else ("over" if b.escalated or b.done < b.planned else "")
