@@ -187,6 +187,8 @@ th,td{border-bottom:1px solid #e4e7eb;padding:4px 6px;text-align:right}
 th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
 tr.over td{background:#fdecea} tr.total td{font-weight:bold;border-top:2px solid #9aa5b1}
 .flag{color:#c0392b;font-weight:bold}.note{color:#52606d;font-size:12px}
+td:first-child,th{white-space:nowrap}
+table.scores td:last-child,table.scores th:last-child{text-align:left}
 """
 
 
@@ -244,6 +246,14 @@ def _cards(report: AssessmentReport) -> str:
     return f'<div class="cards">{html}</div>'
 
 
+def _above(value: float | None, average: float | None) -> bool:
+    return value is not None and average is not None and value > average
+
+
+def _average(value: float | None) -> tuple[float, str] | None:
+    return (value, "全部平均 average") if value is not None else None
+
+
 def _bars(report: AssessmentReport) -> str:
     areas, t = report.areas, report.total
     norms = sorted({a.norm for a in areas})
@@ -256,13 +266,26 @@ def _bars(report: AssessmentReport) -> str:
 
     average = (t.complaint_rate, "全部平均") if t.complaint_rate is not None else None
     norm_text = " / ".join(f"{n:,}" for n in norms)
+    tg = report.targets
+
+    def missed(name: str) -> Callable[[AreaAssessment], bool]:
+        return lambda a: name in a.targets_missed
+
+    def line(key: str, fmt: Callable[[float | None], str], fallback: tuple[float, str] | None):
+        # (三)3 with a scored report the reference line is the target, and a missed one is red.
+        return (tg[key], f"目标 target {fmt(tg[key])}") if key in tg else fallback
+
+    complaint_ref = line("complaint_rate_max", permille, average)
     charts = [
         bar_chart("投诉率（‰，越低越好）Complaint rate",
-                  items(lambda a: a.complaint_rate, never), permille, average),
+                  items(lambda a: a.complaint_rate, missed("complaint_rate")), permille,
+                  complaint_ref),
         bar_chart("24小时工单响应率 24-hour response rate",
-                  items(lambda a: a.response_rate, never), percent, (1.0, "100%")),
+                  items(lambda a: a.response_rate, missed("response_rate")), percent,
+                  line("response_24h_min", percent, (1.0, "100%"))),
         bar_chart("客户满意率 Satisfaction (callbacks)",
-                  items(lambda a: a.satisfaction, never), percent, (1.0, "100%")),
+                  items(lambda a: a.satisfaction, missed("satisfaction")), percent,
+                  line("satisfaction_min", percent, (1.0, "100%"))),
         bar_chart("净增用户 vs 目标 Net growth (red: below target)",
                   items(lambda a: a.net_growth, lambda a: a.net_growth < a.growth_target),
                   signed, marks=([a.growth_target for a in areas], "当期目标 target")),
@@ -270,10 +293,13 @@ def _bars(report: AssessmentReport) -> str:
         bar_chart(f"每名维护人员服务户数 Households per technician (norm {norm_text})",
                   items(lambda a: a.households_per_technician, lambda a: a.over_norm),
                   number, marks=([a.norm for a in areas], "定额 norm (R3.1)")),
-        bar_chart("工单超时率 Breach rate (R4.7)",
-                  items(lambda a: a.breach_rate, lambda a: bool(a.breached)), percent),
-        bar_chart("每千户违规升级 Escalations per 1,000 households",
-                  items(lambda a: a.escalations_per_1000, never), _per1000),
+        bar_chart("工单超时率 Breach rate (R4.7; red: above the average)",
+                  items(lambda a: a.breach_rate, lambda a: _above(a.breach_rate, t.breach_rate)),
+                  percent, _average(t.breach_rate)),
+        bar_chart("每千户违规升级 Escalations per 1,000 households (red: above the average)",
+                  items(lambda a: a.escalations_per_1000,
+                        lambda a: _above(a.escalations_per_1000, t.escalations_per_1000)),
+                  _per1000, _average(t.escalations_per_1000)),
         bar_chart("持证覆盖率 Certified coverage (R8.1; red: below 100%)",
                   items(lambda a: a.certified_coverage,
                         lambda a: (a.certified_coverage or 0) < 1), percent, (1.0, "100%")),
@@ -316,7 +342,12 @@ def _trend(report: AssessmentReport) -> str:
 TABLE_HEAD = "".join(
     f"<th>{h}</th>"
     for h in "服务区 名称 户数 投诉 投诉率 工单 24h响应 响应率 回访 满意 满意率 新增 流失 净增 "
-    "目标 维护人员 户/人 定额 超时率 千户升级 持证率 考核结果 未达标".split()
+    "目标 维护人员 户/人 定额 超时 超时率 升级".split()
+)
+SCORE_HEAD = "".join(
+    f"<th>{h}</th>"
+    for h in "服务区 名称 分公司 投诉率 24h响应率 满意率 增长达成 超时率 千户升级 持证 持证率 "
+    "考核结果 未达标指标".split()
 )
 
 
@@ -332,12 +363,49 @@ def _table(report: AssessmentReport) -> str:
             percent(a.satisfaction), str(a.gained), str(a.lost), f"{a.net_growth:+}",
             f"{a.growth_target:,.0f}", str(a.technicians),
             number(a.households_per_technician) + flag, f"{a.norm:,}" if a.norm else "-",
-            percent(a.breach_rate), _per1000(a.escalations_per_1000),
-            percent(a.certified_coverage), _category_cell(a),
-            escape("、".join(TARGET_ZH.get(t, t) for t in a.targets_missed)) or "-",
+            str(a.breached), percent(a.breach_rate), str(a.escalations),
         ]  # fmt: skip
         rows.append(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<h2>明细 Figures</h2><table><tr>{TABLE_HEAD}</tr>{''.join(rows)}</table>"
+
+
+def _scores(report: AssessmentReport) -> str:
+    """(三)3 the scores against the targets, with the category: what a supervisor decides on."""
+    if not report.targets:
+        return ""
+    t = report.targets
+    targets = (
+        f"考核目标 Targets: 投诉率 ≤ {permille(t['complaint_rate_max'])} · "
+        f"24小时响应率 ≥ {percent(t['response_24h_min'])} · "
+        f"满意率 ≥ {percent(t['satisfaction_min'])} · "
+        f"增长达成 ≥ {percent(t['growth_attainment_min'])}"
+        f"（监督政策 {report.supervision_policy_version}）。考核结果按未达标指标数："
+        + "，".join(f"≤{c['max_missed']} {c['name_zh']}" for c in report.categories)
+    )
+    rows = []
+    for a in [*report.areas, report.total]:
+        cls = "total" if a is report.total else ("over" if a.targets_missed else "")
+        missed = set(a.targets_missed)
+
+        def mark(name: str, text: str, missed: set[str] = missed) -> str:
+            return f"<span class='flag'>{text}</span>" if name in missed else text
+
+        cells = [
+            escape(a.area_id), escape(a.name), escape(a.branch_id or "-"),
+            mark("complaint_rate", permille(a.complaint_rate)),
+            mark("response_rate", percent(a.response_rate)),
+            mark("satisfaction", percent(a.satisfaction)),
+            mark("growth_attainment", percent(a.growth_attainment)),
+            percent(a.breach_rate), _per1000(a.escalations_per_1000),
+            f"{a.staff_certified}/{a.staff_needing_certificate}",
+            percent(a.certified_coverage), _category_cell(a),
+            escape("、".join(TARGET_ZH.get(m, m) for m in a.targets_missed)) or "全部达标",
+        ]  # fmt: skip
+        rows.append(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        f"<h2>考核评分 Scores against the targets (三)3</h2><p class='sub'>{escape(targets)}</p>"
+        f"<table class='scores'><tr>{SCORE_HEAD}</tr>{''.join(rows)}</table>"
+    )
 
 
 def _category_cell(a: AreaAssessment) -> str:
@@ -370,6 +438,7 @@ def to_html(report: AssessmentReport) -> str:
             _cards(report),
             "<h2>各服务区指标 Indicators by area</h2>",
             _bars(report),
+            _scores(report),
             _trend(report),
             _table(report),
             f"<p class='note'>{escape(NOTE)}</p>",

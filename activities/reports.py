@@ -193,6 +193,7 @@ class AssessmentReport(BaseModel):
     trend: list[TrendPoint] = Field(default_factory=list)  # the months of the year so far
     scope: list[str] | None = None  # (四)2 the branches shown; None: the whole province
     targets: dict[str, float] = Field(default_factory=dict)  # (三)3 as scored
+    categories: list[dict[str, Any]] = Field(default_factory=list)  # max_missed -> category
     supervision_policy_version: str | None = None
 
     @property
@@ -213,6 +214,7 @@ class AssessmentReport(BaseModel):
             "over_norm": self.over_norm,
             "scope": self.scope,
             "targets": self.targets,
+            "categories": self.categories,
             "supervision_policy_version": self.supervision_policy_version,
             "trend": [
                 {

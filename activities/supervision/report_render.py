@@ -51,12 +51,12 @@ def _charts(r: SupervisionReport) -> str:
     rows = r.branches
     systems = sorted(r.province.findings_by_system)
     charts = [
-        bar_chart("检查完成 Inspections done (tick: planned)",
-                  [(_label(b), b.done, b.done < b.planned) for b in rows], number,
-                  marks=([b.planned for b in rows], "计划 planned")),
-        bar_chart("整改按期率 Corrections on time (red: escalations)",
-                  [(_label(b), b.on_time_rate, b.escalated > 0) for b in rows], percent,
-                  (1.0, "100%")),
+        bar_chart("检查完成 Inspections done (tick: planned; red: behind plan)",
+                  [(f"{_label(b)} {b.done}/{b.planned}", b.done, b.done < b.planned)
+                   for b in rows], number, marks=([b.planned for b in rows], "计划 planned")),
+        bar_chart("整改按期率 Corrections on time (red: some escalated)",
+                  [(f"{_label(b)} 升级{b.escalated}", b.on_time_rate, b.escalated > 0)
+                   for b in rows], percent, (1.0, "100%")),
         bar_chart("问题按制度 Findings by system",
                   [(f"{SYSTEM_ZH.get(s, s)}({s})", r.province.findings_by_system[s], False)
                    for s in systems] or [("无 none", 0, False)], number),

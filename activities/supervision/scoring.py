@@ -71,6 +71,9 @@ def apply(
     t.staff_certified = sum(a.staff_certified for a in report.areas)
     score_area(t, policy)
     report.targets = policy.targets.model_dump()
+    report.categories = [
+        c.model_dump() for c in sorted(policy.categories, key=lambda c: c.max_missed)
+    ]
     report.supervision_policy_version = policy.version
     return report
 
