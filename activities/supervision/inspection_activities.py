@@ -290,7 +290,8 @@ class InspectionActivities:
         month, each started exactly once: the inspection id is the period plus the branch,
         and a workflow id is never reused (REJECT_DUPLICATE), so a second run, a catch-up or
         a retry finds it there."""
-        plan = await asyncio.to_thread(self.monthly_plan, data.period)
+        period = data.period or local_month(data.as_of, self._policy().timezone)
+        plan = await asyncio.to_thread(self.monthly_plan, period)
         client = activity.client()
         created = existing = 0
         for item in plan:
@@ -307,9 +308,9 @@ class InspectionActivities:
                 created += 1
             except WorkflowAlreadyStartedError:
                 existing += 1
-        log.info("supervision.planned", period=data.period, created=created, existing=existing)
+        log.info("supervision.planned", period=period, created=created, existing=existing)
         return SupervisionPlanResult(
-            period=data.period, planned=[p.inspection_id for p in plan],
+            period=period, planned=[p.inspection_id for p in plan],
             created=created, existing=existing,
         )  # fmt: skip
 

@@ -55,5 +55,5 @@ class InspectionStateInput(BaseModel):
 
 
 class PlanInspectionsInput(BaseModel):
-    period: str
+    period: str | None  # YYYY-MM; None: the month of `as_of` in the policy's time zone
     as_of: datetime

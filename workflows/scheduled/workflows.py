@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.callback_plan_activities import CallbackPlanActivities
     from activities.reminder_activities import ReminderActivities
     from activities.supervision.certification_activities import CertificationActivities
-    from activities.supervision.inspection_activities import InspectionActivities, local_month
+    from activities.supervision.inspection_activities import InspectionActivities
     from workflows.inspection.activity_io import PlanInspectionsInput
     from workflows.inspection.messages import (
         PLAN_WORKFLOW_NAME,
@@ -113,11 +113,10 @@ class SupervisionPlan:
 
     @workflow.run
     async def run(self, data: SupervisionPlanInput) -> SupervisionPlanResult:
-        period = data.period or local_month(nominal_time(), "Asia/Shanghai")
         return await workflow.execute_activity_method(
             InspectionActivities.plan_inspections,
-            PlanInspectionsInput(period=period, as_of=nominal_time()),
-            summary=f"supervision plan {period}: self-inspections and province inspections",
+            PlanInspectionsInput(period=data.period, as_of=nominal_time()),
+            summary="supervision plan: self-inspections and province inspections of the month",
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )
