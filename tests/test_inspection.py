@@ -3,6 +3,7 @@ to accountability, and the monthly plan Schedule creating each inspection exactl
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -127,6 +128,15 @@ async def test_7_2e_uncorrected_finding_escalates_after_its_deadline_and_opens_a
             )
         ).all()
     assert {"SUP-HF-01", PROVINCE_SUPERVISOR} <= set(told)  # branch and province supervisors
+    if (
+        os.environ.get("CABLECARE_RECORD_HISTORIES") == "1"
+        and "sqlite" in org.settings.database_url
+    ):
+        # tests/test_replay.py replays every committed history with today's code.
+        history = await handle.fetch_history()
+        (Path(__file__).parent / "histories" / "inspection_escalated.json").write_text(
+            history.to_json()
+        )
 
 
 async def test_7_3_corrected_and_verified_finding_closes_without_escalation(
