@@ -10,6 +10,7 @@ from cablecare.cli import (
     dev,
     directory,
     disclosure,
+    inspection_cmd,
     report,
     schedules,
     search_attributes_cmd,
@@ -40,6 +41,7 @@ app.command("codec-server")(codec_cmd.codec_server)
 app.command("codec-key")(codec_cmd.codec_key)
 app.add_typer(search_attributes_cmd.app, name="search-attributes")
 app.add_typer(staff.app, name="staff")
+app.add_typer(inspection_cmd.app, name="inspection")
 app.add_typer(supervision_cmd.app, name="supervision")
 
 
