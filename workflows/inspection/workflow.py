@@ -23,7 +23,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.supervision.inspection_activities import InspectionActivities
-    from workflows.inspection import rules
     from workflows.inspection.activity_io import (
         EscalateFindingInput,
         FindingStepInput,
@@ -48,6 +47,12 @@ with workflow.unsafe.imports_passed_through():
         ReportCorrectionUpdate,
         VerifyCorrectionUpdate,
     )
+
+    # Functions, not the module: `from package import module` re-imports it per sandbox.
+    from workflows.inspection.rules import complete as check_complete
+    from workflows.inspection.rules import record_finding as check_record_finding
+    from workflows.inspection.rules import report_correction as check_report_correction
+    from workflows.inspection.rules import verify_correction as check_verify_correction
 
 TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
@@ -140,7 +145,7 @@ class Inspection:
     # --- updates ----------------------------------------------------------------------------
     @workflow.update(name=UPDATE_RECORD_FINDING)
     async def record_finding(self, u: RecordFindingUpdate) -> InspectionSnapshot:
-        ctx = await self._checked(rules.record_finding, u)
+        ctx = await self._checked(check_record_finding, u)
         now = workflow.now()
         item = next(c for c in self._snap.checklist if c.code == u.item)
         finding = Finding(
@@ -156,7 +161,7 @@ class Inspection:
 
     @record_finding.validator
     def _v_record_finding(self, u: RecordFindingUpdate) -> None:
-        rules.record_finding(self._snap, self._ctx, u)
+        check_record_finding(self._snap, self._ctx, u)
 
     @workflow.update(name=UPDATE_REPORT_CORRECTION)
     async def report_correction(self, u: ReportCorrectionUpdate) -> InspectionSnapshot:
@@ -168,11 +173,11 @@ class Inspection:
 
     @report_correction.validator
     def _v_report_correction(self, u: ReportCorrectionUpdate) -> None:
-        rules.report_correction(self._snap, self._ctx, u)
+        check_report_correction(self._snap, self._ctx, u)
 
     @workflow.update(name=UPDATE_VERIFY_CORRECTION)
     async def verify_correction(self, u: VerifyCorrectionUpdate) -> InspectionSnapshot:
-        await self._checked(rules.verify_correction, u)
+        await self._checked(check_verify_correction, u)
         f = self._find(u.finding_id)
         if u.accepted:
             f.state, f.verified_at, f.verified_by = FindingState.VERIFIED, workflow.now(), u.by
@@ -189,11 +194,11 @@ class Inspection:
 
     @verify_correction.validator
     def _v_verify_correction(self, u: VerifyCorrectionUpdate) -> None:
-        rules.verify_correction(self._snap, self._ctx, u)
+        check_verify_correction(self._snap, self._ctx, u)
 
     @workflow.update(name=UPDATE_COMPLETE)
     async def complete(self, u: CompleteUpdate) -> InspectionSnapshot:
-        await self._checked(rules.complete, u)
+        await self._checked(check_complete, u)
         self._snap.state, self._snap.completed_at = InspectionState.COMPLETED, workflow.now()
         self._wake = True
         await self._record_state()
@@ -201,7 +206,7 @@ class Inspection:
 
     @complete.validator
     def _v_complete(self, u: CompleteUpdate) -> None:
-        rules.complete(self._snap, self._ctx, u)
+        check_complete(self._snap, self._ctx, u)
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> InspectionSnapshot:
