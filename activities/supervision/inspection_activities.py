@@ -207,12 +207,11 @@ class InspectionActivities:
         policy, open an accountability case against the responsible person (R6.1).
         Returns the accountability case id, if one was opened."""
         f, i = data.finding, data.inspection
-        case_id = accountability_case_id(i.inspection_id, f.finding_id)
+        case_id: str | None = None
         if data.open_accountability and f.responsible_staff_id is not None:
+            case_id = accountability_case_id(i.inspection_id, f.finding_id)
             f = f.model_copy(update={"accountability_case_id": case_id})
             await self._open_accountability(activity.client(), data, case_id)
-        else:
-            case_id = None  # type: ignore[assignment]
         await asyncio.to_thread(self._record_escalation, data, f)
         return case_id
 
