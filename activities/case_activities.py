@@ -7,7 +7,9 @@ discarded workflow task could leave behind. Case records are written by activiti
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -20,12 +22,14 @@ from activities.case_records import write_case_rows
 from activities.db import SessionFactory
 from activities.directory_tables import Area, Staff, Subscriber
 from activities.notifications import NotificationSender
+from activities.supervision import certification
 from cablecare.calendar import BusinessCalendar, load_calendar
 from cablecare.domain import Role
 from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from cablecare.sla import limit_due_at
 from starter.accountability import open_case
+from workflows.certification.validity import Certificates
 from workflows.service_request.activity_io import (
     COMPUTE_DEADLINE,
     OPEN_ACCOUNTABILITY,
@@ -53,11 +57,6 @@ ROSTER_ROLES = {
     Role.COUNTER,
     Role.NETWORK,
 }
-
-
-def _certified(staff: Staff) -> list[str]:
-    """R8.1: a role counts only when the person both holds it and is certified for it."""
-    return sorted(set(staff.roles) & set(staff.certified_roles))
 
 
 class CaseActivities:
@@ -105,7 +104,7 @@ class CaseActivities:
                     type="UnknownStaff",
                     non_retryable=True,
                 )
-            roster = self._roster(session, area)
+            roster, certificates = self._roster(session, area, policy.timezone)
             # R8.1 never auto-assign to someone not certified as a technician
             certified = Role.TECHNICIAN.value in roster.get(area.technician_id, [])
             technician = area.technician_id if certified else None
@@ -129,17 +128,31 @@ class CaseActivities:
                     for s in dq.staff_with_role(session, Role.WINDOW_LEAD, company=area.company)
                 ],
                 roster=roster,
+                certificates=certificates,
                 policy=policy,
             )
 
-    def _roster(self, session: Session, area: Area) -> dict[str, list[str]]:
+    def _roster(
+        self, session: Session, area: Area, timezone: str
+    ) -> tuple[dict[str, list[str]], Certificates]:
+        """R8.1 who may act in which role, from the directory and the certification register
+        (issue 12); the register's certificates go with the case, for the check at the time
+        of assignment."""
         roster: dict[str, list[str]] = {}
-        for role in ROSTER_ROLES:
-            for staff in dq.staff_with_role(session, role, company=area.company):
-                roles = _certified(staff)
-                if roles:
-                    roster[staff.staff_id] = roles
-        return roster
+        candidates = {
+            staff.staff_id: staff
+            for role in ROSTER_ROLES
+            for staff in dq.staff_with_role(
+                session, role, company=area.company, include_uncertified=True
+            )
+        }
+        register = certification.newest(session, list(candidates))
+        today = datetime.now(ZoneInfo(timezone)).date()
+        for staff_id, staff in candidates.items():
+            roles = certification.certified_roles(staff, register.get(staff_id, {}), today)
+            if roles:
+                roster[staff_id] = roles
+        return roster, certification.case_certificates(register, timezone)
 
     @activity.defn(name=COMPUTE_DEADLINE)
     def compute_deadline(self, data: DeadlineInput) -> DeadlineResult:

@@ -30,6 +30,8 @@ from sqlmodel import Session, SQLModel, col, select
 
 from activities.db import get_engine
 from activities.directory_tables import Area, Staff, Subscriber
+from activities.supervision import publication
+from activities.supervision.tables import CompanyUnit, Outlet
 from cablecare.domain import Company, Role, Setting
 
 log = structlog.get_logger(__name__)
@@ -68,6 +70,8 @@ class AreaIn(_Row):
     supervision_phone: Text  # R3.2
     growth_target: int = Field(default=0, ge=0)  # R3.4
     network_built: bool = True  # (四)4
+    branch_id: DirectoryId | None = None  # (四)2
+    boundary: str = ""  # (三)5
 
 
 class StaffIn(_Row):
@@ -80,6 +84,30 @@ class StaffIn(_Row):
     phone: str = ""
     photo_ref: str | None = None  # R3.2
     reports_to: DirectoryId | None = None  # (六)4 the superior who decides their cases
+    company_id: DirectoryId | None = None  # (四)2
+    outlet_id: DirectoryId | None = None  # (一)6
+
+
+class CompanyIn(_Row):
+    """(四)2 a node of the company tree: the province company, a city company, a county branch."""
+
+    company_id: DirectoryId
+    name: Text
+    level: Annotated[str, StringConstraints(pattern=r"^(province|city|county)$")]
+    parent_id: DirectoryId | None = None
+    head_staff_id: DirectoryId | None = None  # (三)5 published; a change is announced
+    phone: str = ""
+
+
+class OutletIn(_Row):
+    """(一)5 a business outlet with its address and phone."""
+
+    outlet_id: DirectoryId
+    company_id: DirectoryId
+    name: Text
+    address: Text
+    phone: Text
+    hours: str = ""
 
 
 class SubscriberIn(_Row):
@@ -102,12 +130,22 @@ class TableCounts(BaseModel):
 
 class LoadReport(BaseModel):
     source: str
+    companies: TableCounts = Field(default_factory=TableCounts)
+    outlets: TableCounts = Field(default_factory=TableCounts)
     areas: TableCounts = Field(default_factory=TableCounts)
     staff: TableCounts = Field(default_factory=TableCounts)
     subscribers: TableCounts = Field(default_factory=TableCounts)
+    # (三)5 areas whose published disclosure changed with this load (a caption went out)
+    republished: list[str] = Field(default_factory=list)
 
     def tables(self) -> dict[str, TableCounts]:
-        return {"areas": self.areas, "staff": self.staff, "subscribers": self.subscribers}
+        return {
+            "companies": self.companies,
+            "outlets": self.outlets,
+            "areas": self.areas,
+            "staff": self.staff,
+            "subscribers": self.subscribers,
+        }
 
     @property
     def changed(self) -> int:
@@ -127,6 +165,8 @@ class DirectoryLoadError(ValueError):
 
 
 SECTIONS: dict[str, tuple[type[_Row], type[SQLModel], str]] = {
+    "companies": (CompanyIn, CompanyUnit, "company_id"),
+    "outlets": (OutletIn, Outlet, "outlet_id"),
     "areas": (AreaIn, Area, "area_id"),
     "staff": (StaffIn, Staff, "staff_id"),
     "subscribers": (SubscriberIn, Subscriber, "subscriber_id"),
@@ -286,7 +326,36 @@ def _check_references(
                 f"{raw.where('technician_id')}: staff {row.technician_id!r} is not certified "
                 "for technician (R8.1)"
             )
-    return problems
+    return problems + _check_organisation(session, valid)
+
+
+def _check_organisation(
+    session: Session, valid: Mapping[str, list[tuple[_RawRow, _Row]]]
+) -> list[str]:
+    """(四)2 / (一)5: branches, parents and outlets named by a row must exist."""
+    companies = set(session.exec(select(CompanyUnit.company_id)).all())
+    companies |= {r.company_id for _w, r in valid["companies"] if isinstance(r, CompanyIn)}
+    outlets = set(session.exec(select(Outlet.outlet_id)).all())
+    outlets |= {r.outlet_id for _w, r in valid["outlets"] if isinstance(r, OutletIn)}
+    checks: list[tuple[_RawRow, str, str | None, set[str], str]] = []
+    for raw, row in valid["companies"]:
+        assert isinstance(row, CompanyIn)
+        checks.append((raw, "parent_id", row.parent_id, companies, "company"))
+    for raw, row in valid["outlets"]:
+        assert isinstance(row, OutletIn)
+        checks.append((raw, "company_id", row.company_id, companies, "company"))
+    for raw, row in valid["areas"]:
+        assert isinstance(row, AreaIn)
+        checks.append((raw, "branch_id", row.branch_id, companies, "company"))
+    for raw, row in valid["staff"]:
+        assert isinstance(row, StaffIn)
+        checks.append((raw, "company_id", row.company_id, companies, "company"))
+        checks.append((raw, "outlet_id", row.outlet_id, outlets, "outlet"))
+    return [
+        f"{raw.where(field)}: unknown {what} {value!r}"
+        for raw, field, value, known, what in checks
+        if value is not None and value not in known
+    ]
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -339,6 +408,10 @@ def _load(url: str, source: str, raw_rows: list[_RawRow]) -> LoadReport:
         for section in SECTIONS:
             counts = _upsert(session, section, [row for _raw, row in valid[section]])
             setattr(report, section, counts)
+        session.flush()
+        # (三)5 what the load changed in the disclosure is republished and announced, in the
+        # same transaction: a refused or failed load publishes nothing.
+        report.republished = publication.republish_changed(session)
         session.commit()  # one transaction per file: all rows or none
     # Counts only: names, phones and addresses never go to the logs.
     log.info(

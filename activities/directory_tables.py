@@ -27,6 +27,9 @@ class Area(SQLModel, table=True):
     supervision_phone: str
     growth_target: int = 0  # R3.4 yearly net subscriber growth target
     network_built: bool = True  # (四)4 False: installations wait for construction
+    # (四)2 the city company / county branch the area belongs to (company_unit.company_id)
+    branch_id: str | None = Field(default=None, max_length=64, index=True)
+    boundary: str = ""  # (三)5 the streets/villages the area covers, as published
 
 
 class Staff(SQLModel, table=True):
@@ -43,6 +46,9 @@ class Staff(SQLModel, table=True):
     phone: str = ""
     photo_ref: str | None = None  # R3.2 photo reference for the public disclosure
     reports_to: str | None = Field(default=None, max_length=64)  # (六)4 the person's superior
+    # (四)2 the staff member's company when it is not their area's (province staff)
+    company_id: str | None = Field(default=None, max_length=64)
+    outlet_id: str | None = Field(default=None, max_length=64)  # (一)6 hall staff of an outlet
 
 
 class Subscriber(SQLModel, table=True):

@@ -20,7 +20,9 @@ CSV_FIELDS = [
     "area_id", "name", "company", "households", "complaints", "complaint_rate", "work_orders",
     "responded_24h", "response_rate", "callbacks_reached", "callbacks_satisfied", "satisfaction",
     "gained", "lost", "net_growth", "growth_target", "growth_attainment", "technicians",
-    "households_per_technician", "norm", "over_norm",
+    "households_per_technician", "norm", "over_norm", "branch_id", "breached", "breach_rate",
+    "escalations", "escalations_per_1000", "staff_needing_certificate", "staff_certified",
+    "certified_coverage", "targets_missed", "category",
 ]  # fmt: skip
 
 BLUE, RED, GREEN, GREY, INK = "#2f6db5", "#c0392b", "#2e8b57", "#9aa5b1", "#1f2933"
@@ -35,7 +37,9 @@ def to_csv(report: AssessmentReport) -> str:
     writer = csv.DictWriter(out, fieldnames=["period", *CSV_FIELDS], extrasaction="ignore")
     writer.writeheader()
     for area in [*report.areas, report.total]:
-        writer.writerow({"period": report.period, **area.row()})
+        row = area.row()
+        row["targets_missed"] = ";".join(row["targets_missed"])
+        writer.writerow({"period": report.period, **row})
     return out.getvalue()
 
 
@@ -196,11 +200,33 @@ th,td{border-bottom:1px solid #e4e7eb;padding:4px 6px;text-align:right}
 th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
 tr.over td{background:#fdecea} tr.total td{font-weight:bold;border-top:2px solid #9aa5b1}
 .flag{color:#c0392b;font-weight:bold}.note{color:#52606d;font-size:12px}
+td:first-child,th{white-space:nowrap}
+table.scores td:last-child,table.scores th:last-child{text-align:left}
 """
 
 
 def _label(a: AreaAssessment) -> str:
     return f"{a.name}({a.area_id})" if a.name else a.area_id
+
+
+def _per1000(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+TARGET_ZH = {
+    "complaint_rate": "投诉率",
+    "response_rate": "24h响应率",
+    "satisfaction": "满意率",
+    "growth_attainment": "增长",
+}
+
+
+def _categories(report: AssessmentReport) -> str:
+    counts: dict[str, int] = {}
+    for a in report.areas:
+        if a.category_zh:
+            counts[a.category_zh] = counts.get(a.category_zh, 0) + 1
+    return "、".join(f"{k} {v}" for k, v in counts.items()) or "未评分"
 
 
 def _cards(report: AssessmentReport) -> str:
@@ -216,6 +242,14 @@ def _cards(report: AssessmentReport) -> str:
         ("净增用户 net growth", f"{t.net_growth:+,}",
          f"目标 {t.growth_target:,.0f}（+{t.gained} / -{t.lost}）"),
         ("超定额服务区 over norm", str(len(over)), "、".join(over) or "无"),
+        ("超时率 breach rate", percent(t.breach_rate),
+         f"{t.breached} / {t.work_orders} 工单超时"),
+        ("每千户升级 escalations / 1,000 hh", _per1000(t.escalations_per_1000),
+         f"{t.escalations} 次违规升级"),
+        ("持证覆盖率 certified", percent(t.certified_coverage),
+         f"{t.staff_certified} / {t.staff_needing_certificate} 人"),
+        ("未达标服务区 missed targets", str(sum(1 for a in report.areas if a.targets_missed)),
+         _categories(report)),
     ]  # fmt: skip
     html = "".join(
         f"<div class='card'><span>{escape(title)}</span><b>{escape(value)}</b>"
@@ -223,6 +257,14 @@ def _cards(report: AssessmentReport) -> str:
         for title, value, detail in cards
     )
     return f'<div class="cards">{html}</div>'
+
+
+def _above(value: float | None, average: float | None) -> bool:
+    return value is not None and average is not None and value > average
+
+
+def _average(value: float | None) -> tuple[float, str] | None:
+    return (value, "全部平均 average") if value is not None else None
 
 
 def _bars(report: AssessmentReport) -> str:
@@ -237,13 +279,26 @@ def _bars(report: AssessmentReport) -> str:
 
     average = (t.complaint_rate, "全部平均") if t.complaint_rate is not None else None
     norm_text = " / ".join(f"{n:,}" for n in norms)
+    tg = report.targets
+
+    def missed(name: str) -> Callable[[AreaAssessment], bool]:
+        return lambda a: name in a.targets_missed
+
+    def line(key: str, fmt: Callable[[float | None], str], fallback: tuple[float, str] | None):
+        # (三)3 with a scored report the reference line is the target, and a missed one is red.
+        return (tg[key], f"目标 target {fmt(tg[key])}") if key in tg else fallback
+
+    complaint_ref = line("complaint_rate_max", permille, average)
     charts = [
         bar_chart("投诉率（‰，越低越好）Complaint rate",
-                  items(lambda a: a.complaint_rate, never), permille, average),
+                  items(lambda a: a.complaint_rate, missed("complaint_rate")), permille,
+                  complaint_ref),
         bar_chart("24小时工单响应率 24-hour response rate",
-                  items(lambda a: a.response_rate, never), percent, (1.0, "100%")),
+                  items(lambda a: a.response_rate, missed("response_rate")), percent,
+                  line("response_24h_min", percent, (1.0, "100%"))),
         bar_chart("客户满意率 Satisfaction (callbacks)",
-                  items(lambda a: a.satisfaction, never), percent, (1.0, "100%")),
+                  items(lambda a: a.satisfaction, missed("satisfaction")), percent,
+                  line("satisfaction_min", percent, (1.0, "100%"))),
         bar_chart("净增用户 vs 目标 Net growth (red: below target)",
                   items(lambda a: a.net_growth, lambda a: a.net_growth < a.growth_target),
                   signed, marks=([a.growth_target for a in areas], "当期目标 target")),
@@ -251,6 +306,16 @@ def _bars(report: AssessmentReport) -> str:
         bar_chart(f"每名维护人员服务户数 Households per technician (norm {norm_text})",
                   items(lambda a: a.households_per_technician, lambda a: a.over_norm),
                   number, marks=([a.norm for a in areas], "定额 norm (R3.1)")),
+        bar_chart("工单超时率 Breach rate (R4.7; red: above the average)",
+                  items(lambda a: a.breach_rate, lambda a: _above(a.breach_rate, t.breach_rate)),
+                  percent, _average(t.breach_rate)),
+        bar_chart("每千户违规升级 Escalations per 1,000 households (red: above the average)",
+                  items(lambda a: a.escalations_per_1000,
+                        lambda a: _above(a.escalations_per_1000, t.escalations_per_1000)),
+                  _per1000, _average(t.escalations_per_1000)),
+        bar_chart("持证覆盖率 Certified coverage (R8.1; red: below 100%)",
+                  items(lambda a: a.certified_coverage,
+                        lambda a: (a.certified_coverage or 0) < 1), percent, (1.0, "100%")),
     ]  # fmt: skip
     return '<div class="grid">' + "".join(charts) + "</div>"
 
@@ -274,6 +339,13 @@ def _trend(report: AssessmentReport) -> str:
             1.0,
         ),
         ("满意率趋势 Satisfaction", [(p.period, p.satisfaction) for p in trend], percent, 1.0),
+        ("超时率趋势 Breach rate", [(p.period, p.breach_rate) for p in trend], percent, 1.0),
+        (
+            "每千户升级趋势 Escalations / 1,000 hh",
+            [(p.period, p.escalations_per_1000) for p in trend],
+            _per1000,
+            None,
+        ),
     ]
     charts = "".join(line_chart(title, pts, fmt, hl, cap) for title, pts, fmt, cap in series)
     year = escape(report.period[:4])
@@ -283,7 +355,12 @@ def _trend(report: AssessmentReport) -> str:
 TABLE_HEAD = "".join(
     f"<th>{h}</th>"
     for h in "服务区 名称 户数 投诉 投诉率 工单 24h响应 响应率 回访 满意 满意率 新增 流失 净增 "
-    "目标 维护人员 户/人 定额".split()
+    "目标 维护人员 户/人 定额 超时 超时率 升级".split()
+)
+SCORE_HEAD = "".join(
+    f"<th>{h}</th>"
+    for h in "服务区 名称 分公司 投诉率 24h响应率 满意率 增长达成 超时率 千户升级 持证 持证率 "
+    "考核结果 未达标指标".split()
 )
 
 
@@ -299,16 +376,65 @@ def _table(report: AssessmentReport) -> str:
             percent(a.satisfaction), str(a.gained), str(a.lost), f"{a.net_growth:+}",
             f"{a.growth_target:,.0f}", str(a.technicians),
             number(a.households_per_technician) + flag, f"{a.norm:,}" if a.norm else "-",
+            str(a.breached), percent(a.breach_rate), str(a.escalations),
         ]  # fmt: skip
         rows.append(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<h2>明细 Figures</h2><table><tr>{TABLE_HEAD}</tr>{''.join(rows)}</table>"
+
+
+def _scores(report: AssessmentReport) -> str:
+    """(三)3 the scores against the targets, with the category: what a supervisor decides on."""
+    if not report.targets:
+        return ""
+    t = report.targets
+    targets = (
+        f"考核目标 Targets: 投诉率 ≤ {permille(t['complaint_rate_max'])} · "
+        f"24小时响应率 ≥ {percent(t['response_24h_min'])} · "
+        f"满意率 ≥ {percent(t['satisfaction_min'])} · "
+        f"增长达成 ≥ {percent(t['growth_attainment_min'])}"
+        f"（监督政策 {report.supervision_policy_version}）。考核结果按未达标指标数："
+        + "，".join(f"≤{c['max_missed']} {c['name_zh']}" for c in report.categories)
+    )
+    rows = []
+    for a in [*report.areas, report.total]:
+        cls = "total" if a is report.total else ("over" if a.targets_missed else "")
+        missed = set(a.targets_missed)
+
+        def mark(name: str, text: str, missed: set[str] = missed) -> str:
+            return f"<span class='flag'>{text}</span>" if name in missed else text
+
+        cells = [
+            escape(a.area_id), escape(a.name), escape(a.branch_id or "-"),
+            mark("complaint_rate", permille(a.complaint_rate)),
+            mark("response_rate", percent(a.response_rate)),
+            mark("satisfaction", percent(a.satisfaction)),
+            mark("growth_attainment", percent(a.growth_attainment)),
+            percent(a.breach_rate), _per1000(a.escalations_per_1000),
+            f"{a.staff_certified}/{a.staff_needing_certificate}",
+            percent(a.certified_coverage), _category_cell(a),
+            escape("、".join(TARGET_ZH.get(m, m) for m in a.targets_missed)) or "全部达标",
+        ]  # fmt: skip
+        rows.append(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        f"<h2>考核评分 Scores against the targets (三)3</h2><p class='sub'>{escape(targets)}</p>"
+        f"<table class='scores'><tr>{SCORE_HEAD}</tr>{''.join(rows)}</table>"
+    )
+
+
+def _category_cell(a: AreaAssessment) -> str:
+    if not a.category_zh:
+        return "-"
+    cls = "flag" if a.category in ("warning", "penalty") else ""
+    return f"<span class='{cls}'>{escape(a.category_zh)}</span>"
 
 
 NOTE = (
     "投诉率 = 当期受理投诉 / 服务区户数；"
     "24小时响应率 = 当期开始计时的工单中24小时内首次响应的比例；"
     "满意率 = 回访满意数 / 回访接通数；增长目标按年度目标折算到当期；"
-    "户数与维护人员为目录当前数据。"
+    "户数与维护人员为目录当前数据。超时率 = 当期开始计时的工单中超过时限的比例；"
+    "每千户升级 = 当期违规升级（超时、投诉未及时应答、未按时回访、预约失约）/ 户数 × 1000；"
+    "持证率 = 持有有效证书的柜台、维护、回访人员占比；考核结果按未达标指标个数由监督政策确定。"
 )
 
 
@@ -325,6 +451,7 @@ def to_html(report: AssessmentReport) -> str:
             _cards(report),
             "<h2>各服务区指标 Indicators by area</h2>",
             _bars(report),
+            _scores(report),
             _trend(report),
             _table(report),
             f"<p class='note'>{escape(NOTE)}</p>",

@@ -7,7 +7,13 @@ Per area and period:
   `first_response_at - clock_started_at <= 24 h` (R3.3);
 - satisfaction = satisfied / reached callbacks made in the period (R3.3, R5.3);
 - subscribers gained and lost against the yearly growth target, pro-rated per month (R3.4);
-- households per certified technician against the company's norm, flagged over it (R3.1).
+- households per certified technician against the company's norm, flagged over it (R3.1);
+- breach rate = work orders whose clock started in the period and breached their limit / those
+  work orders (R4.7); escalations per 1,000 households = violations escalated in the period
+  (breach, acknowledgement, callback, appointment: not the R7.3 early warnings nor the R2.7 /
+  R4.5 reports) per 1,000 households of the area (issue 12);
+- with the supervision policy: each area scored against its (三)3 targets, the targets it
+  missed and the reward/penalty category, and the certified coverage of its staff (R8.1).
 
 Periods are the operator's local months (Asia/Shanghai by default). Each table is scanned once
 for a whole run of months: a CASE over the month boundaries buckets every row, so the yearly
@@ -30,7 +36,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from activities.case_tables import CallbackRecord, WorkOrder
+from activities.case_tables import CallbackRecord, EscalationRecord, WorkOrder
 from activities.directory_queries import area_staffing
 from activities.directory_tables import Area
 from activities.duty_tables import SubscriptionChange
@@ -38,6 +44,8 @@ from cablecare.domain import Kind
 from cablecare.policy import SlaPolicy
 
 RESPONSE_HOURS = 24  # R3.3 "24-hour work-order response rate"
+# Escalations that are violations (R4.7, R9.2, R5.1, R9.7), counted per 1,000 households.
+VIOLATION_ESCALATIONS = ("breach", "acknowledge_overdue", "callback_overdue", "appointment_missed")
 TOTAL = "ALL"
 
 
@@ -56,6 +64,8 @@ class Counts(BaseModel):
     callbacks_satisfied: int = 0
     gained: int = 0
     lost: int = 0
+    breached: int = 0  # of the work orders, those that breached their limit (R4.7)
+    escalations: int = 0  # violation escalations in the period
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(**{k: getattr(self, k) + getattr(other, k) for k in Counts.model_fields})
@@ -73,6 +83,15 @@ class AreaAssessment(Counts):
     technicians: int = 0
     norm: int = 0
     growth_target: float = 0.0  # pro-rated to the period (R3.4)
+    branch_id: str = ""  # (四)2
+    # (三)3 scoring against the supervision policy's targets (filled by supervision.scoring)
+    targets_missed: list[str] = Field(default_factory=list)
+    targets_assessed: int = 0
+    category: str | None = None
+    category_zh: str | None = None
+    # R8.1 / (七)2c people holding a role that needs a certificate, and those certified
+    staff_needing_certificate: int = 0
+    staff_certified: int = 0
 
     @property
     def complaint_rate(self) -> float | None:
@@ -99,6 +118,18 @@ class AreaAssessment(Counts):
         return _ratio(self.households, self.technicians)
 
     @property
+    def breach_rate(self) -> float | None:
+        return _ratio(self.breached, self.work_orders)
+
+    @property
+    def escalations_per_1000(self) -> float | None:
+        return _ratio(self.escalations * 1000, self.households)
+
+    @property
+    def certified_coverage(self) -> float | None:
+        return _ratio(self.staff_certified, self.staff_needing_certificate)
+
+    @property
     def over_norm(self) -> bool:
         """R3.1: an area with no certified technician is over any norm."""
         per = self.households_per_technician
@@ -115,6 +146,9 @@ class AreaAssessment(Counts):
             "growth_attainment",
             "households_per_technician",
             "over_norm",
+            "breach_rate",
+            "escalations_per_1000",
+            "certified_coverage",
         ):
             data[name] = getattr(self, name)
         return data
@@ -137,6 +171,14 @@ class TrendPoint(BaseModel):
     def satisfaction(self) -> float | None:
         return _ratio(self.counts.callbacks_satisfied, self.counts.callbacks_reached)
 
+    @property
+    def breach_rate(self) -> float | None:
+        return _ratio(self.counts.breached, self.counts.work_orders)
+
+    @property
+    def escalations_per_1000(self) -> float | None:
+        return _ratio(self.counts.escalations * 1000, self.households)
+
 
 class AssessmentReport(BaseModel):
     kind: ReportKind
@@ -149,6 +191,10 @@ class AssessmentReport(BaseModel):
     areas: list[AreaAssessment]
     total: AreaAssessment
     trend: list[TrendPoint] = Field(default_factory=list)  # the months of the year so far
+    scope: list[str] | None = None  # (四)2 the branches shown; None: the whole province
+    targets: dict[str, float] = Field(default_factory=dict)  # (三)3 as scored
+    categories: list[dict[str, Any]] = Field(default_factory=list)  # max_missed -> category
+    supervision_policy_version: str | None = None
 
     @property
     def over_norm(self) -> list[str]:
@@ -166,6 +212,10 @@ class AssessmentReport(BaseModel):
             "areas": [a.row() for a in self.areas],
             "total": self.total.row(),
             "over_norm": self.over_norm,
+            "scope": self.scope,
+            "targets": self.targets,
+            "categories": self.categories,
+            "supervision_policy_version": self.supervision_policy_version,
             "trend": [
                 {
                     "period": p.period,
@@ -173,6 +223,8 @@ class AssessmentReport(BaseModel):
                     "complaint_rate": p.complaint_rate,
                     "response_rate": p.response_rate,
                     "satisfaction": p.satisfaction,
+                    "breach_rate": p.breach_rate,
+                    "escalations_per_1000": p.escalations_per_1000,
                 }
                 for p in self.trend
             ],
@@ -290,12 +342,25 @@ def count_by_area(
         col(wo.first_response_at).is_not(None),
         _within_hours(session, col(wo.first_response_at), col(wo.clock_started_at), RESPONSE_HOURS),
     )
-    for area_id, idx, n, ok in session.exec(
-        select(area, bucket, func.count(), _count_if(in_time))
+    breached = col(wo.breached).is_(True)
+    for area_id, idx, n, ok, br in session.exec(
+        # five columns: past sqlmodel's typed overloads, fine at run time
+        select(area, bucket, func.count(), _count_if(in_time), _count_if(breached))  # type: ignore[call-overload]
         .where(_in_range(started, instants))
         .group_by(area, bucket)
     ).all():
         out[(area_id, idx)].work_orders, out[(area_id, idx)].responded_24h = int(n), int(ok)
+        out[(area_id, idx)].breached = int(br)
+
+    esc = EscalationRecord
+    esc_area, esc_at = _Scan(col(esc.area_id)), _Scan(col(esc.at))
+    bucket = _bucket(esc_at, instants)
+    for area_id, idx, n in session.exec(
+        select(esc_area, bucket, func.count())
+        .where(_in_range(esc_at, instants), col(esc.kind).in_(VIOLATION_ESCALATIONS))
+        .group_by(esc_area, bucket)
+    ).all():
+        out[(area_id, idx)].escalations = int(n)
 
     cb = CallbackRecord
     cb_area, at = _Scan(col(cb.area_id)), _Scan(col(cb.at))
@@ -332,10 +397,13 @@ def _assemble(
     counts: dict[tuple[str, int], Counts],
     periods: list[int],
     months: int,
+    only: set[str] | None = None,
 ) -> tuple[list[AreaAssessment], AreaAssessment]:
     staffing = {s.area_id: s for s in area_staffing(session, policy.staffing_norms)}
     rows: list[AreaAssessment] = []
     for area in session.exec(select(Area).order_by(col(Area.area_id))).all():
+        if only is not None and area.area_id not in only:
+            continue
         summed = sum((counts.get((area.area_id, p), Counts()) for p in periods), Counts())
         staff = staffing.get(area.area_id)
         rows.append(
@@ -348,6 +416,7 @@ def _assemble(
                 technicians=staff.technicians if staff else 0,
                 norm=policy.staffing_norms[area.company],
                 growth_target=area.growth_target * months / 12,
+                branch_id=area.branch_id or area.company.value,
             )
         )
     total = AreaAssessment(
@@ -364,24 +433,33 @@ def _assemble(
 
 
 def _trend(
-    counts: dict[tuple[str, int], Counts], year: int, upto: int, households: int
+    counts: dict[tuple[str, int], Counts],
+    year: int,
+    upto: int,
+    households: int,
+    only: set[str] | None = None,
 ) -> list[TrendPoint]:
     points = []
     for i in range(upto):
-        month = sum((c for (_, idx), c in counts.items() if idx == i), Counts())
+        month = sum(
+            (c for (a, idx), c in counts.items() if idx == i and (only is None or a in only)),
+            Counts(),
+        )
         points.append(
             TrendPoint(period=f"{year:04d}-{i + 1:02d}", counts=month, households=households)
         )
     return points
 
 
-def monthly_report(session: Session, policy: SlaPolicy, month: str) -> AssessmentReport:
-    """R3.3 monthly assessment of every area, with the year-to-date trend."""
+def monthly_report(
+    session: Session, policy: SlaPolicy, month: str, *, areas: set[str] | None = None
+) -> AssessmentReport:
+    """R3.3 monthly assessment of every area (or of `areas`), with the year-to-date trend."""
     year, m = parse_month(month)
     days = month_starts(year, 1, m)
     instants = _midnights(days, policy.timezone)
     counts = count_by_area(session, instants, days)
-    areas, total = _assemble(session, policy, counts, [m - 1], months=1)
+    rows, total = _assemble(session, policy, counts, [m - 1], months=1, only=areas)
     return AssessmentReport(
         kind=ReportKind.MONTHLY,
         period=f"{year:04d}-{m:02d}",
@@ -390,18 +468,20 @@ def monthly_report(session: Session, policy: SlaPolicy, month: str) -> Assessmen
         ends=instants[m],
         policy_version=policy.version,
         computed_at=datetime.now(UTC),
-        areas=areas,
+        areas=rows,
         total=total,
-        trend=_trend(counts, year, m, total.households),
+        trend=_trend(counts, year, m, total.households, areas),
     )
 
 
-def yearly_report(session: Session, policy: SlaPolicy, year: int) -> AssessmentReport:
+def yearly_report(
+    session: Session, policy: SlaPolicy, year: int, *, areas: set[str] | None = None
+) -> AssessmentReport:
     """R3.3 yearly summary: the twelve months summed, and the monthly trend."""
     days = month_starts(year, 1, 12)
     instants = _midnights(days, policy.timezone)
     counts = count_by_area(session, instants, days)
-    areas, total = _assemble(session, policy, counts, list(range(12)), months=12)
+    rows, total = _assemble(session, policy, counts, list(range(12)), months=12, only=areas)
     return AssessmentReport(
         kind=ReportKind.YEARLY,
         period=f"{year:04d}",
@@ -410,7 +490,7 @@ def yearly_report(session: Session, policy: SlaPolicy, year: int) -> AssessmentR
         ends=instants[-1],
         policy_version=policy.version,
         computed_at=datetime.now(UTC),
-        areas=areas,
+        areas=rows,
         total=total,
-        trend=_trend(counts, year, 12, total.households),
+        trend=_trend(counts, year, 12, total.households, areas),
     )

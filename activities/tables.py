@@ -13,6 +13,15 @@ from activities.duty_tables import (
 )
 from activities.identity_tables import TrustedSigningKey
 from activities.notification_tables import OutboxMessage
+from activities.supervision.tables import (
+    Certification,
+    CompanyUnit,
+    FindingRecord,
+    InspectionRecord,
+    Outlet,
+    PublishedDisclosure,
+    SupervisionEvent,
+)
 
 __all__ = [
     "AccountabilityRecord",
@@ -20,6 +29,13 @@ __all__ = [
     "AssessmentSnapshot",
     "CallbackRecord",
     "CaseEvent",
+    "Certification",
+    "CompanyUnit",
+    "FindingRecord",
+    "InspectionRecord",
+    "Outlet",
+    "PublishedDisclosure",
+    "SupervisionEvent",
     "EscalationRecord",
     "FeeReminder",
     "KeyAccountCallback",

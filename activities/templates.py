@@ -136,6 +136,19 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "Hotline {hotline}.",
     },
     # R5.4 key-account callback plan (to the callback agent)
+    # Supervision (issue 12, (七)2): ids and codes only
+    "inspection_finding": {
+        "zh": "督查：检查{inspection_id}的问题{finding_id}（{item}）状态{state}，整改期限{due_at}。",
+        "en": "Inspection {inspection_id} finding {finding_id} ({item}): {state}, correct by {due_at}.",
+    },
+    "inspection_escalation": {
+        "zh": "督查升级：检查{inspection_id}的问题{finding_id}（{item}）未在{due_at}前整改，问责案件{case_id}。",
+        "en": "Escalation: inspection {inspection_id} finding {finding_id} ({item}) not corrected by {due_at}; accountability {case_id}.",
+    },
+    "certificate_expiring": {
+        "zh": "培训证书提醒：员工{staff_id}的{role}证书将于{expires_on}到期，请安排复训考核。",
+        "en": "Certificate reminder: {staff_id}'s {role} certificate expires on {expires_on}.",
+    },
     "key_account_callback_task": {
         "zh": "回访任务{task_id}：请于{due_on}前回访重点客户{subscriber_id}（服务区{area_id}），"
         "并登记回访结果。",

@@ -7,6 +7,8 @@ idempotently by `cablecare schedules apply` and by `cablecare dev`.
 | `key-account-callbacks-monthly` | 1st of the month 10:00 | KeyAccountCallbackPlan | R5.4 |
 | `area-assessment-monthly` | 1st of the month 06:00 (previous month) | AreaAssessment | R3.3 |
 | `area-assessment-yearly` | 1 January 07:00, for the previous year | AreaAssessment | R3.3 |
+| `supervision-plan-monthly` | 1st of the month 08:00 | SupervisionPlan | (五)5, (四)2 |
+| `certificate-reminders-daily` | every day 08:00 | CertificateReminders | (八), R8.1 |
 
 Overlap policy and catch-up window, and why:
 - Fee reminders: SKIP, catch-up 1 day. A run covers every subscriber whose fee expires
@@ -20,6 +22,11 @@ Overlap policy and catch-up window, and why:
   may be dropped: a firing that meets a running one waits for it. The workflows take their
   period from the Schedule's nominal time (TemporalScheduledStartTime), so a run caught up
   days late still plans and reports the right month; all of them are idempotent upserts.
+- Supervision plan: BUFFER_ONE, catch-up 7 days, like the other monthly duties. Its
+  inspections have fixed ids per month and branch and are never started twice, so a manual or
+  repeated run changes nothing.
+- Certificate reminders: SKIP, catch-up 1 day, like fee reminders: each certificate is
+  reminded once, and the next run covers a missed day.
 
 Apply compares a fingerprint of each definition (kept in the started workflows' memo) with the
 server's: an unchanged Schedule is left alone, a changed one is updated in place keeping its
@@ -50,17 +57,21 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from workflows.inspection.messages import PLAN_WORKFLOW_NAME, SupervisionPlanInput
 from workflows.scheduled.messages import (
     AREA_ASSESSMENT,
+    CERTIFICATE_REMINDERS,
     FEE_REMINDERS,
     KEY_ACCOUNT_CALLBACKS,
     AssessmentInput,
     AssessmentKind,
+    CertificateRemindersInput,
     FeeRemindersInput,
     KeyAccountCallbacksInput,
 )
 
 FINGERPRINT = "cablecare_schedule"
+SUPERVISION_PLAN_ID = "supervision-plan-monthly"
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,11 @@ DUTIES: tuple[Duty, ...] = (
     Duty("area-assessment-yearly", AREA_ASSESSMENT, AssessmentInput(kind=AssessmentKind.YEARLY),
          hour=7, day_of_month=1, month=1, overlap=ScheduleOverlapPolicy.BUFFER_ONE,
          catchup=timedelta(days=31), summary="R3.3 yearly summary of the previous year"),
+    Duty(SUPERVISION_PLAN_ID, PLAN_WORKFLOW_NAME, SupervisionPlanInput(), hour=8,
+         day_of_month=1, overlap=ScheduleOverlapPolicy.BUFFER_ONE, catchup=timedelta(days=7),
+         summary="(五)5 branch self-inspections and (四)2 province inspections (monthly)"),
+    Duty("certificate-reminders-daily", CERTIFICATE_REMINDERS, CertificateRemindersInput(),
+         hour=8, summary="(八) R8.1 certificate expiry reminders (daily)"),
 )  # fmt: skip
 
 

@@ -75,6 +75,26 @@ COMPANY_STAFF = {
     "city": ("HF", "A-HF-01"),
     "county": ("FD", "A-FD-01"),
 }
+# (四)2 the company tree: the province company, a city company and a county branch;
+# (一)5 their business outlets; (三)5 the branch heads (published). No RNG: names fixed.
+COMPANIES: list[dict[str, Any]] = [
+    {"company_id": "PROV", "name": "省广电网络公司", "level": "province", "parent_id": None,
+     "head_staff_id": None, "phone": "0551-96335"},
+    {"company_id": "HF", "name": "合肥市分公司", "level": "city", "parent_id": "PROV",
+     "head_staff_id": "LDR-HF", "phone": "0551-65000000"},
+    {"company_id": "FD", "name": "肥东县分公司", "level": "county", "parent_id": "PROV",
+     "head_staff_id": "LDR-FD", "phone": "0551-67700000"},
+]  # fmt: skip
+OUTLETS: list[dict[str, Any]] = [
+    {"outlet_id": "OUT-HF-1", "company_id": "HF", "name": "蜀山营业厅",
+     "address": "合肥市蜀山区长江西路100号", "phone": "0551-65000011", "hours": "08:30-17:30"},
+    {"outlet_id": "OUT-HF-2", "company_id": "HF", "name": "包河营业厅",
+     "address": "合肥市包河区徽州大道200号", "phone": "0551-65000012", "hours": "08:30-17:30"},
+    {"outlet_id": "OUT-FD-1", "company_id": "FD", "name": "店埠营业厅",
+     "address": "肥东县店埠镇龙泉路10号", "phone": "0551-67700011", "hours": "08:00-17:00"},
+]  # fmt: skip
+HALL_STAFF = {"CTR-HF-1": "OUT-HF-1", "CTR-HF-2": "OUT-HF-2", "WL-HF": "OUT-HF-1",
+              "CTR-FD-1": "OUT-FD-1", "WL-FD": "OUT-FD-1"}  # fmt: skip
 FEE_FIRST = date(2026, 11, 20)
 FEE_LAST = date(2027, 2, 28)
 
@@ -143,6 +163,8 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
                 "service_phone": f"0551-6500{n:02d}01",
                 "supervision_phone": f"0551-6500{n:02d}09",
                 "growth_target": growth,
+                "branch_id": "HF" if company == "city" else "FD",
+                "boundary": f"{_district}（{name}）",
             }
         )
         for t in range(1, technicians + 1):
@@ -179,7 +201,16 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
     )
     # (四)4: one address where the network is still being built (data/README.md).
     subscribers[NETWORK_PENDING_INDEX]["network_built"] = False
-    return {"areas": areas, "staff": staff, "subscribers": subscribers}
+    for person in staff:
+        if person["staff_id"] in HALL_STAFF:
+            person["outlet_id"] = HALL_STAFF[person["staff_id"]]
+    return {
+        "companies": COMPANIES,
+        "outlets": OUTLETS,
+        "areas": areas,
+        "staff": staff,
+        "subscribers": subscribers,
+    }
 
 
 NETWORK_PENDING_INDEX = 4  # SUB-000005

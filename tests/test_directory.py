@@ -114,6 +114,8 @@ def test_init_db_brings_schema_to_head_and_is_idempotent(database_url: str) -> N
 def test_directory_load_json_sample(db: str) -> None:
     report = load_directory_file(db, SAMPLE)
     assert counts(report) == {
+        "companies": (3, 0, 0),
+        "outlets": (3, 0, 0),
         "areas": (7, 0, 0),
         "staff": (34, 0, 0),
         "subscribers": (300, 0, 0),
@@ -126,6 +128,8 @@ def test_directory_reload_same_file_changes_nothing(db: str) -> None:
     report = load_directory_file(db, SAMPLE)
     assert report.changed == 0
     assert counts(report) == {
+        "companies": (0, 0, 3),
+        "outlets": (0, 0, 3),
         "areas": (0, 0, 7),
         "staff": (0, 0, 34),
         "subscribers": (0, 0, 300),

@@ -240,7 +240,9 @@ def test_r3_3_report_renders_json_csv_and_an_offline_html_page(seeded: SessionFa
     rows = list(csv.DictReader(io.StringIO(to_csv(report))))
     assert [r["area_id"] for r in rows][-1] == "ALL" and len(rows) == 8
     page = to_html(report)
-    assert page.count("<svg") == 9  # six indicators by area, three trend lines
+    # nine indicators by area (six, plus breach rate, escalations per 1,000 households and
+    # certified coverage: issue 12), five trend lines (plus breach rate and escalations)
+    assert page.count("<svg") == 14
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "超定额" in page and "A-HF-03" in page
 

@@ -18,10 +18,19 @@ from activities.db import SessionFactory
 from activities.maintenance_activities import MaintenanceActivities
 from activities.notifications import NotificationActivities, NotificationSender, OutboxSender
 from activities.reminder_activities import ReminderActivities
+from activities.supervision.certification_activities import CertificationActivities
+from activities.supervision.inspection_activities import InspectionActivities
 from cablecare.settings import Settings
 from workflows.accountability.workflow import AccountabilityCase
+from workflows.inspection.workflow import Inspection
 from workflows.maintenance.workflow import MaintenanceNotice
-from workflows.scheduled.workflows import AreaAssessment, FeeReminders, KeyAccountCallbackPlan
+from workflows.scheduled.workflows import (
+    AreaAssessment,
+    CertificateReminders,
+    FeeReminders,
+    KeyAccountCallbackPlan,
+    SupervisionPlan,
+)
 from workflows.service_request.workflow import ServiceRequest
 
 
@@ -33,6 +42,9 @@ def workflow_classes() -> list[type]:
         FeeReminders,
         KeyAccountCallbackPlan,
         AreaAssessment,
+        Inspection,
+        SupervisionPlan,
+        CertificateReminders,
     ]
 
 
@@ -49,5 +61,7 @@ def activity_callables(
         *ReminderActivities(sessions, sender, settings).activities(),
         *CallbackPlanActivities(sessions, sender, settings).activities(),
         *AssessmentActivities(sessions, settings).activities(),
+        *InspectionActivities(sessions, sender, settings).activities(),
+        *CertificationActivities(sessions, sender, settings).activities(),
         NotificationActivities(sender).send_notifications,
     ]

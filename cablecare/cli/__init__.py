@@ -12,12 +12,15 @@ from cablecare.cli import (
     dev,
     directory,
     disclosure,
+    inspection_cmd,
     report,
     schedules,
     search_attributes_cmd,
     simulate,
     sla,
+    staff,
     supervision,
+    supervision_cmd,
     token_cmd,
     worker_cmd,
 )
@@ -45,6 +48,9 @@ app.add_typer(token_cmd.app, name="token")
 app.add_typer(accountability.app, name="accountability")
 app.command("bootstrap")(bootstrap.bootstrap)
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(staff.app, name="staff")
+app.add_typer(inspection_cmd.app, name="inspection")
+app.add_typer(supervision_cmd.app, name="supervision")
 
 
 @app.callback()

@@ -16,8 +16,11 @@ import typer
 from activities.assessment_activities import default_period
 from activities.db import SessionFactory, init_db
 from activities.report_render import RENDERERS
-from activities.reports import AssessmentReport, monthly_report, parse_month, yearly_report
+from activities.reports import AssessmentReport, parse_month
 from activities.subscription_import import SubscriptionImportError, import_subscription_changes
+from activities.supervision.org import ScopeError
+from activities.supervision.policy import load_supervision_policy, policy_path_beside
+from activities.supervision.scoring import assessment
 from cablecare.policy import PolicyError, load_policy
 from cablecare.settings import get_settings
 from workflows.scheduled.messages import AssessmentKind
@@ -51,17 +54,21 @@ def _emit(report: AssessmentReport, fmt: Format, output: Path | None) -> None:
     typer.echo(f"{fmt.value} report for {report.period} written to {output}", err=True)
 
 
-def _compute(kind: str, period: str) -> AssessmentReport:
+def _compute(kind: str, period: str, as_staff: str | None = None) -> AssessmentReport:
+    """The assessment scored against the (三)3 targets, with certified coverage (R8.1), for
+    the branches `as_staff` may see ((四)2; everything when not given)."""
     settings = get_settings()
     try:
         policy = load_policy(settings.policy_path)
     except PolicyError as exc:
         raise _fail(str(exc)) from None
+    supervision = load_supervision_policy(policy_path_beside(settings.policy_path))
     init_db(settings.database_url)
     with SessionFactory(settings.database_url)() as session:
-        if kind == "yearly":
-            return yearly_report(session, policy, int(period))
-        return monthly_report(session, policy, period)
+        try:
+            return assessment(session, policy, supervision, kind, period, as_staff=as_staff)
+        except ScopeError as exc:
+            raise _fail(str(exc)) from None
 
 
 def _last_month() -> str:
@@ -75,6 +82,9 @@ def _last_month() -> str:
 
 FORMAT = typer.Option(Format.JSON, "--format", "-f", help="json, csv or html (with charts).")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
+AS_STAFF = typer.Option(
+    None, "--as", help="A supervisor's staff id: only the branches they may see ((四)2)."
+)
 
 
 @app.command("monthly")
@@ -82,6 +92,7 @@ def monthly(
     month: str = typer.Option(None, "--month", help="YYYY-MM; default: last month."),
     fmt: Format = FORMAT,
     output: Path | None = OUTPUT,
+    as_staff: str | None = AS_STAFF,
 ) -> None:
     """Monthly assessment of every area, with the year-to-date trend."""
     month = month or _last_month()
@@ -89,7 +100,7 @@ def monthly(
         parse_month(month)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    _emit(_compute("monthly", month), fmt, output)
+    _emit(_compute("monthly", month, as_staff), fmt, output)
 
 
 @app.command("yearly")
@@ -97,9 +108,10 @@ def yearly(
     year: int = typer.Option(..., "--year", min=2000, max=2100, help="e.g. 2026"),
     fmt: Format = FORMAT,
     output: Path | None = OUTPUT,
+    as_staff: str | None = AS_STAFF,
 ) -> None:
     """Yearly summary of every area: the twelve months summed, and the monthly trend."""
-    _emit(_compute("yearly", str(year)), fmt, output)
+    _emit(_compute("yearly", str(year), as_staff), fmt, output)
 
 
 @app.command("import-changes")

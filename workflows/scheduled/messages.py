@@ -18,6 +18,7 @@ from workflows.common import Message, Record
 FEE_REMINDERS = "FeeReminders"
 KEY_ACCOUNT_CALLBACKS = "KeyAccountCallbackPlan"
 AREA_ASSESSMENT = "AreaAssessment"
+CERTIFICATE_REMINDERS = "CertificateReminders"
 
 Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 Period = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$")]
@@ -78,4 +79,19 @@ class KeyAccountCallbacksRun(Record):
 
 class AssessmentRun(Record):
     request: AssessmentInput
+    as_of: datetime
+
+
+class CertificateRemindersInput(Message):
+    run_date: date | None = None  # the operator's local date; default: the scheduled day
+
+
+class CertificateRemindersResult(Record):
+    run_date: date
+    reminded: int  # new reminders (one per certificate, ever)
+    expiring: int  # certificates expiring within the policy's reminder days
+
+
+class CertificateRemindersRun(Record):
+    request: CertificateRemindersInput
     as_of: datetime

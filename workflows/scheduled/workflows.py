@@ -3,7 +3,8 @@ idempotent activity each, so running one twice (a retry, a catch-up, an operator
 run) changes nothing the second time.
 
 R9.5 fee reminders (daily), R5.4 key-account callback plan (monthly), R3.3/R3.4 area
-assessment (monthly, and the yearly summary).
+assessment (monthly, and the yearly summary), (五)5/(四)2 the monthly supervision plan and
+(八)/R8.1 certificate expiry reminders (daily).
 """
 
 from __future__ import annotations
@@ -17,13 +18,25 @@ with workflow.unsafe.imports_passed_through():
     from activities.assessment_activities import AssessmentActivities
     from activities.callback_plan_activities import CallbackPlanActivities
     from activities.reminder_activities import ReminderActivities
+    from activities.supervision.certification_activities import CertificationActivities
+    from activities.supervision.inspection_activities import InspectionActivities
+    from workflows.inspection.activity_io import PlanInspectionsInput
+    from workflows.inspection.messages import (
+        PLAN_WORKFLOW_NAME,
+        SupervisionPlanInput,
+        SupervisionPlanResult,
+    )
     from workflows.scheduled.messages import (
         AREA_ASSESSMENT,
+        CERTIFICATE_REMINDERS,
         FEE_REMINDERS,
         KEY_ACCOUNT_CALLBACKS,
         AssessmentInput,
         AssessmentResult,
         AssessmentRun,
+        CertificateRemindersInput,
+        CertificateRemindersResult,
+        CertificateRemindersRun,
         FeeRemindersInput,
         FeeRemindersResult,
         FeeRemindersRun,
@@ -88,6 +101,37 @@ class AreaAssessment:
             AssessmentActivities.assess_areas,
             AssessmentRun(request=data, as_of=nominal_time()),
             summary=f"{data.kind.value} area assessment",
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+
+@workflow.defn(name=PLAN_WORKFLOW_NAME)
+class SupervisionPlan:
+    """(五)5 / (四)2: start this month's branch self-inspections and the province's inspections
+    of branches, each exactly once (the activity starts them under fixed ids)."""
+
+    @workflow.run
+    async def run(self, data: SupervisionPlanInput) -> SupervisionPlanResult:
+        return await workflow.execute_activity_method(
+            InspectionActivities.plan_inspections,
+            PlanInspectionsInput(period=data.period, as_of=nominal_time()),
+            summary="supervision plan: self-inspections and province inspections of the month",
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+
+@workflow.defn(name=CERTIFICATE_REMINDERS)
+class CertificateReminders:
+    """(八) / R8.1: remind each branch of certificates about to expire (once per certificate)."""
+
+    @workflow.run
+    async def run(self, data: CertificateRemindersInput) -> CertificateRemindersResult:
+        return await workflow.execute_activity_method(
+            CertificationActivities.remind_expiring_certificates,
+            CertificateRemindersRun(request=data, as_of=nominal_time()),
+            summary="certificate expiry reminders to the branches",
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )

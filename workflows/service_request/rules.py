@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cablecare.domain import CaseState, Kind, Role
+from workflows.certification.validity import refuse_if_not_certified
 from workflows.service_request.case import ACTIVE_STATES, Case
 from workflows.service_request.messages import (
     AcknowledgeUpdate,
@@ -102,6 +103,7 @@ def assign(case: Case, u: AssignUpdate, now: datetime) -> None:
     if case.snap.state in (CaseState.RESOLVED, CaseState.AWAITING_CALLBACK):
         _refuse("the request is resolved; a callback problem reopens it (R5.2)")
     _role(case, u.by, Role.DISPATCHER, "only a dispatcher reassigns")
+    refuse_if_not_certified(case.ctx.certificates, u.technician_id, Role.TECHNICIAN.value, now)
     _role(case, u.technician_id, Role.TECHNICIAN, "R8.1")
     if u.technician_id == case.snap.technician_id:
         _refuse(f"technician {u.technician_id} is already assigned")

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from cablecare.domain import CaseState, Channel, Company, Kind, Setting, Severity
 from cablecare.policy import SlaPolicy
+from workflows.certification.validity import Certificates
 from workflows.common import Record
 
 TIMELINE_KEPT = 200  # the newest entries stay in the workflow; the database keeps all of them
@@ -147,6 +148,8 @@ class CaseContext(Record):
     window_leads: list[str]
     network_built: bool = True  # (四)4 the directory marks areas/addresses not yet built
     roster: dict[str, list[str]]  # staff id -> roles the person is certified for (R8.1)
+    # R8.1 the register's certificates, checked again at the time of assignment (issue 12)
+    certificates: Certificates = Field(default_factory=dict)
     policy: SlaPolicy
 
 
