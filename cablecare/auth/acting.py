@@ -85,7 +85,17 @@ ACTING: dict[str, ActingRule] = {
         ("by", "emergency_approved_by"), role="planner; emergency: a leader (R9.5)"
     ),
     "MaintenanceNotice.cancel": ActingRule(("by",), role="planner"),
+    # Inspection ((七)2b, issue 12): workflows/inspection/ checks the inspector and the branch.
+    "Inspection.start": ActingRule(
+        ("inspector_id",), role="the inspector; the monthly plan starts them as the workers"
+    ),
+    "Inspection.record_finding": ActingRule(("by",), role="the inspector ((七)2b)"),
+    "Inspection.report_correction": ActingRule(("by",), role="the branch correcting ((七)2e)"),
+    "Inspection.verify_correction": ActingRule(("by",), role="the inspector ((七)2e)"),
+    "Inspection.complete": ActingRule(("by",), role="the inspector"),
     # Scheduled duties: started by Temporal Schedules, no person acts and none is named.
+    "SupervisionPlan.start": ActingRule(unattended=True),
+    "CertificateReminders.start": ActingRule(unattended=True),
     "FeeReminders.start": ActingRule(unattended=True),
     "KeyAccountCallbackPlan.start": ActingRule(unattended=True),
     "AreaAssessment.start": ActingRule(unattended=True),
