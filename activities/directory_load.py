@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import structlog
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,11 +32,16 @@ from sqlmodel import Session, SQLModel, col, select
 from activities.db import get_engine
 from activities.directory_tables import Area, Staff, Subscriber
 from cablecare.domain import Company, Role, Setting
+from cablecare.storable import check_text
 
 log = structlog.get_logger(__name__)
 
 DirectoryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Every text cell must be storable by every database (issue 9.3: no NUL or control characters).
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(check_text)
+]
+OptionalText = Annotated[str, AfterValidator(check_text)]
 
 
 def _split_list(value: Any) -> Any:
@@ -76,8 +82,8 @@ class StaffIn(_Row):
     roles: RoleList = Field(min_length=1)
     area_id: DirectoryId | None = None
     certified_roles: RoleList = Field(default_factory=list)  # R8.1
-    phone: str = ""
-    photo_ref: str | None = None  # R3.2
+    phone: OptionalText = ""
+    photo_ref: OptionalText | None = None  # R3.2
 
 
 class SubscriberIn(_Row):

@@ -12,6 +12,7 @@ from activities.duty_tables import (
     SubscriptionChange,
 )
 from activities.notification_tables import OutboxMessage
+from activities.request_registry import RequestClaim
 
 __all__ = [
     "AccountabilityRecord",
@@ -25,6 +26,7 @@ __all__ = [
     "MaintenanceDelivery",
     "MaintenanceNoticeRecord",
     "OutboxMessage",
+    "RequestClaim",
     "Staff",
     "Subscriber",
     "SubscriptionChange",

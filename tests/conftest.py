@@ -18,10 +18,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import create_engine, text
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cablecare.codec import data_converter
 from cablecare.search_attributes import ALL_KEYS
 from cablecare.settings import Settings
 
@@ -44,7 +44,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_time_skipping_v2(
         ts_config=TimeSkippingConfig(enabled=False),
         dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(None),  # the production converter, failures included
         search_attributes=list(ALL_KEYS),
         dev_server_extra_args=[
             "--dynamic-config-value",

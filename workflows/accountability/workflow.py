@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.accountability_activities import UNKNOWN_STAFF, AccountabilityActivities
+    from cablecare.failures import Closed, InvalidInput, NotPermitted, NotReady, refusals
     from workflows.accountability.activity_io import (
         OpenCaseInput,
         OpenCaseResult,
@@ -140,17 +141,16 @@ class AccountabilityCase:
         return self._status
 
     @submit_statement.validator
+    @refusals
     def _check_statement(self, update: SubmitStatementUpdate) -> None:
         if self._status.decision is not None:
-            raise ValueError(
-                "This case has already been decided; a statement can no longer be added."
-            )
+            raise Closed("This case has already been decided; a statement can no longer be added.")
         if update.staff_id != self._data.staff_id:
-            raise ValueError(
+            raise NotPermitted(
                 f"Only the staff member concerned ({self._data.staff_id}) may give the statement."
             )
         if not update.statement.strip():
-            raise ValueError("The statement is empty; write what happened.")
+            raise InvalidInput("The statement is empty; write what happened.")
         if self._status.statement_at is not None:
             raise ValueError("A statement was already given for this case; it cannot be replaced.")
 
@@ -194,15 +194,14 @@ class AccountabilityCase:
         return self._status
 
     @decide.validator
+    @refusals
     def _check_decision(self, update: DecideUpdate) -> None:
         if self._status.decision is not None:
-            raise ValueError(
-                "This case has already been decided; a second decision is not possible."
-            )
+            raise Closed("This case has already been decided; a second decision is not possible.")
         if self._opened is None:
-            raise ValueError("The case is still being opened; try again in a moment.")
+            raise NotReady("The case is still being opened; try again in a moment.")
         if update.supervisor_id not in self._opened.supervisors:
-            raise ValueError(
+            raise NotPermitted(
                 f"The decision needs a supervisor: {update.supervisor_id} is not a supervisor "
                 "who may decide this case."
             )
