@@ -163,10 +163,11 @@ class ServiceRequest(UpdateHandlers):
                 ),
                 "intake: directory and policy",
             )
-        except ActivityError as err:
+        except (ActivityError, ApplicationError) as err:
             # Unknown subscriber or staff, received_at out of bounds (9.4), a request id that
-            # already has a case (9.5): fail the workflow at once with the plain reason.
-            cause = err.cause
+            # already has a case (9.5): fail the workflow at once with the plain reason. (A
+            # local activity's final failure can arrive unwrapped, as the ApplicationError.)
+            cause = err.cause if isinstance(err, ActivityError) else err
             message = cause.message if isinstance(cause, ApplicationError) else str(err)
             kind = cause.type if isinstance(cause, ApplicationError) else None
             if kind not in _INTAKE_TYPES_KEPT:
@@ -203,10 +204,10 @@ class ServiceRequest(UpdateHandlers):
                     DeadlineInput(limit=limit, timezone=policy.timezone, start=start),
                     limit.label,
                 )
-            except ActivityError as err:
+            except (ActivityError, ApplicationError) as err:
                 # Issue 9.4: a deadline that cannot be computed fails the case with the
                 # reason instead of retrying for ever (the activity says it is final).
-                cause = err.cause
+                cause = err.cause if isinstance(err, ActivityError) else err
                 if isinstance(cause, ApplicationError) and cause.non_retryable:
                     raise self._fail(cause.message, cause.type) from None
                 raise
