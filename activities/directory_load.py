@@ -60,7 +60,7 @@ RoleList = Annotated[list[Role], BeforeValidator(_split_list)]
 
 class _Row(BaseModel):
     # Unknown columns are refused: a misspelt field would otherwise be dropped silently.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
 
 class AreaIn(_Row):

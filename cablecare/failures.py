@@ -124,7 +124,9 @@ class _Clean:
     ) -> None:
         if isinstance(exception, ValidationError):
             converted = ApplicationError(
-                describe_validation(exception), type=ErrorType.INVALID_INPUT.value, non_retryable=True
+                describe_validation(exception),
+                type=ErrorType.INVALID_INPUT.value,
+                non_retryable=True,
             )
             converted.__traceback__ = exception.__traceback__
             exception = converted

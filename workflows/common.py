@@ -29,13 +29,15 @@ Code = Annotated[str, StringConstraints(max_length=40), AfterValidator(check_tex
 class Message(BaseModel):
     """Base of every contract message: unknown fields are refused, so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Validation errors never quote the input: it may be personal data, and errors reach
+    # logs and failure messages (issue 9.6).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class Record(BaseModel):
     """Base of snapshots and internal state: tolerant of fields added in later versions."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
 
 __all__ = ["Id", "AwareDatetime", "Code", "ShortText", "RequiredText", "Message", "Record", "Field"]
