@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import structlog
 from sqlalchemy import create_engine, text
 from temporalio.client import Client
 from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
@@ -24,6 +25,10 @@ from temporalio.worker import Worker
 from cablecare.codec import data_converter
 from cablecare.search_attributes import ALL_KEYS
 from cablecare.settings import Settings
+
+# Log lines of the session's worker go to stderr, never to whatever sys.stdout is at the time:
+# a CliRunner that swaps sys.stdout to read a command's JSON would get them mixed in.
+structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
 
 PG_ADMIN_URL = os.environ.get(
     "CABLECARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
