@@ -30,7 +30,9 @@ COMMANDS: dict[str, _Entry] = {
     "disclosure": _Entry(
         "cablecare.cli.disclosure", "disclosure", False, "Publish the public commitments."
     ),
-    "dev": _Entry("cablecare.cli.dev", "dev", False, "Embedded server, Web UI, worker, sample data."),
+    "dev": _Entry(
+        "cablecare.cli.dev", "dev", False, "Embedded server, Web UI, worker, sample data."
+    ),
     "worker": _Entry("cablecare.cli.worker_cmd", "worker", False, "Run one worker."),
     "callbacks": _Entry(
         "cablecare.cli.callbacks", "app", True, "Key-account callback plan: tasks and results."
@@ -58,6 +60,7 @@ def _load(name: str) -> Any:
 
     entry = COMMANDS[name]
     target = getattr(importlib.import_module(entry.module), entry.attribute)
+    command: Any
     if entry.group:
         command = typer.main.get_group(target)
     else:

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cablecare import REPO_ROOT
+from cablecare.cli.worker_cmd import WorkerStopTimeout, leave_now
 from cablecare.devserver import DevServer, DevServerError, temporal_binary
 from cablecare.logging import configure_logging
 from cablecare.settings import Settings, get_settings
@@ -48,6 +49,8 @@ def dev(
     except DevServerError as error:
         log.error("dev server failed", error=str(error))
         raise typer.Exit(1) from error
+    except WorkerStopTimeout:
+        leave_now(0)  # the server was stopped in `_run`'s finally; the worker is abandoned
     except (KeyboardInterrupt, asyncio.CancelledError):
         log.info("interrupted during start-up: stopped")
 
