@@ -17,7 +17,7 @@ Pure Python and pydantic, no I/O: workflow code imports it inside the sandbox.
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -66,6 +66,19 @@ def check_timestamp(value: datetime) -> datetime:
 StorableText = Annotated[str, AfterValidator(check_text)]
 """Any free text of a message or a directory row; combine with StringConstraints for length."""
 
+
+def check_date(value: date) -> date:
+    """Pydantic validator: a date within the same range as timestamps."""
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(
+            f"date {value.isoformat()} is outside the accepted range "
+            f"{EARLIEST.date()} to {LATEST.date()}"
+        )
+    return value
+
+
+BoundedDate = Annotated[date, AfterValidator(check_date)]
+"""Every date of every message (the scheduled duties' run dates)."""
 
 BoundedDatetime = Annotated[datetime, AfterValidator(check_timestamp)]
 """Every timestamp of every message: aware and within the accepted range."""

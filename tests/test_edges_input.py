@@ -503,3 +503,18 @@ def test_9_7_each_kind_of_refusal_maps_to_its_type_and_infrastructure_stays_retr
     assert failure.type == "InvalidInput" and failure.non_retryable
     assert "resolution" in failure.message and "extra" in failure.message
     assert "input_value" not in failure.message and "errors.pydantic.dev" not in failure.message
+
+
+def test_9_4_scheduled_duty_inputs_are_bounded_too() -> None:
+    from workflows.scheduled import messages as sm
+
+    for model, body in [
+        (sm.FeeRemindersInput, {"run_date": "9999-12-31"}),
+        (sm.FeeRemindersInput, {"run_date": "0001-01-01"}),
+        (sm.KeyAccountCallbacksInput, {"period": "9999-12"}),
+        (sm.AssessmentInput, {"period": "0001"}),
+    ]:
+        with pytest.raises(ValidationError):
+            model.model_validate(body)
+    sm.FeeRemindersInput.model_validate({"run_date": "2026-11-25"})
+    sm.AssessmentInput.model_validate({"kind": "yearly", "period": "2026"})

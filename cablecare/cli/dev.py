@@ -146,6 +146,12 @@ def _print_banner(server: DevServer, settings: Settings) -> None:
         "ServiceRequest",
         "--workflow-id",
         f"service-request-{request['request_id']}",
+        # A retried start returns the running case; a closed request id is not started again
+        # (issue 9.5; the workflow refuses a second case of a request id anyway).
+        "--id-conflict-policy",
+        "UseExisting",
+        "--id-reuse-policy",
+        "RejectDuplicate",
         "--input",
         json.dumps(request, ensure_ascii=False),
     ]
