@@ -116,3 +116,24 @@ def test_13_5_every_cli_filter_is_checked_against_the_directory_or_its_enum(
     assert result.exit_code != 0
     assert words in result.output + result.stderr
     assert "Traceback" not in result.output + result.stderr
+
+
+def test_9_5_dev_banner_starts_a_case_with_the_flags_that_make_a_retry_safe(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from types import SimpleNamespace
+
+    from cablecare.cli.dev import _print_banner
+    from cablecare.settings import Settings
+
+    server = SimpleNamespace(
+        port=17301,
+        address="127.0.0.1:17301",
+        ui_url="http://127.0.0.1:17302",
+        db_path=tmp_path / "temporal.db",
+        log_path=tmp_path / "temporal.log",
+    )
+    _print_banner(server, Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}"))  # type: ignore[arg-type]
+    start = next(line for line in capsys.readouterr().out.splitlines() if "workflow start" in line)
+    assert "--id-conflict-policy UseExisting" in start
+    assert "--id-reuse-policy RejectDuplicate" in start
