@@ -1,6 +1,7 @@
 """Activities of the ServiceRequest workflow: intake from the directory, deadlines, records.
 
-Every write is an idempotent upsert keyed on workflow ID + step (TEMPORAL_NOTES.md).
+Intake and the deadline are local activities: they read and compute, and have no effect that a
+discarded workflow task could leave behind. Case records are written by activities/case_records.py.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities import directory_queries as dq
-from activities.case_tables import CallbackRecord, CaseEvent, EscalationRecord, WorkOrder
+from activities.case_records import write_case_rows
 from activities.db import SessionFactory
 from activities.directory_tables import Area, Staff, Subscriber
 from activities.notifications import NotificationSender
@@ -186,7 +187,8 @@ class CaseActivities:
 
     @activity.defn(name=OPEN_ACCOUNTABILITY)
     async def open_accountability(self, data: OpenAccountabilityInput) -> None:
-        """R4.7 / R6.1: a violation opens an AccountabilityCase that outlives the request.
+        """First-release local activity, kept for cases started before the committed-effects
+        patch (new cases open theirs in `record_case`).
 
         Started as an independent workflow rather than a child: the request neither waits for
         nor owns it, and a retry finds the same case by its id (one case per violation)."""
@@ -199,54 +201,12 @@ class CaseActivities:
 
     @activity.defn(name=SYNC_CASE)
     def sync_case(self, data: SyncCaseInput) -> None:
-        """Write what changed: the work order (newest step wins) and new timeline, escalation
-        and callback rows (each exactly once per workflow ID + step)."""
-        wo = data.work_order
+        """First-release local activity, kept for cases started before the committed-effects
+        patch (new cases use `record_case`, activities/case_records.py)."""
         with self.sessions() as session:
-            row = session.get(WorkOrder, wo.request_id)
-            if row is None:
-                row = WorkOrder(**wo.model_dump(), last_step=data.step)
-                session.add(row)
-            elif row.last_step <= data.step:
-                for field, value in wo.model_dump().items():
-                    setattr(row, field, value)
-                row.last_step = data.step
-            self._insert_missing(session, data)
+            write_case_rows(session, data)
             try:
                 session.commit()
             except IntegrityError:
                 # A concurrent retry of the same step inserted first: nothing left to write.
                 session.rollback()
-        log.debug("case.synced", workflow_id=wo.workflow_id, step=data.step, state=wo.state.value)
-
-    def _insert_missing(self, session: Session, data: SyncCaseInput) -> None:
-        wo = data.work_order
-        wf, req, area = wo.workflow_id, wo.request_id, wo.area_id
-        events = {
-            e.seq: CaseEvent(workflow_id=wf, request_id=req, **e.model_dump()) for e in data.events
-        }
-        escalations = {
-            x.key: EscalationRecord(workflow_id=wf, request_id=req, area_id=area, **x.model_dump())
-            for x in data.escalations
-        }
-        callbacks = {
-            c.seq: CallbackRecord(workflow_id=wf, request_id=req, area_id=area, **c.model_dump())
-            for c in data.callbacks
-        }
-        _insert_new(session, CaseEvent, CaseEvent.seq, wf, events)
-        _insert_new(session, EscalationRecord, EscalationRecord.key, wf, escalations)
-        _insert_new(session, CallbackRecord, CallbackRecord.seq, wf, callbacks)
-
-
-def _insert_new(
-    session: Session, table: Any, step_column: Any, workflow_id: str, rows: dict[Any, Any]
-) -> None:
-    """Insert the rows whose (workflow ID, step) is not there yet: each exactly once."""
-    if not rows:
-        return
-    have = set(
-        session.exec(
-            select(step_column).where(table.workflow_id == workflow_id, step_column.in_(list(rows)))
-        )
-    )
-    session.add_all(row for step, row in rows.items() if step not in have)

@@ -14,7 +14,7 @@ from typing import Protocol
 import structlog
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.db import SessionFactory
@@ -56,6 +56,46 @@ class NotificationSender(Protocol):
         ...
 
 
+def outbox_row(notification: Notification, now: datetime) -> OutboxMessage:
+    """The outbox row of one message, its body rendered from the template."""
+    return OutboxMessage(
+        key=notification.key,
+        channel=notification.channel.value,
+        recipient_kind=notification.recipient_kind.value,
+        recipient_id=notification.recipient_id,
+        template=notification.template,
+        params=notification.params,
+        body=render(notification.template, notification.params),
+        created_at=now,
+    )
+
+
+def add_new_messages(session: Session, notifications: list[Notification]) -> list[Notification]:
+    """Add to `session` the messages whose key has no outbox row yet (one query); the caller
+    commits them with the rest of its transaction. Returns the ones added."""
+    by_key = {n.key: n for n in notifications}  # a key twice in one batch is one message
+    if not by_key:
+        return []
+    have = set(
+        session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(list(by_key))))
+    )
+    new = [n for key, n in by_key.items() if key not in have]
+    now = datetime.now(UTC)
+    session.add_all(outbox_row(n, now) for n in new)
+    return new
+
+
+def log_queued(notification: Notification) -> None:
+    log.info(
+        "notification.queued",
+        key=notification.key,
+        channel=notification.channel.value,
+        recipient_kind=notification.recipient_kind.value,
+        recipient_id=notification.recipient_id,
+        template=notification.template,
+    )
+
+
 class OutboxSender:
     """Default sender: an outbox row per key, plus a log line (ids only)."""
 
@@ -64,36 +104,14 @@ class OutboxSender:
 
     def send(self, notification: Notification) -> bool:
         with self.sessions() as session:
-            exists = session.exec(
-                select(OutboxMessage.id).where(OutboxMessage.key == notification.key)
-            ).first()
-            if exists is not None:
+            if not add_new_messages(session, [notification]):
                 return False
-            session.add(
-                OutboxMessage(
-                    key=notification.key,
-                    channel=notification.channel.value,
-                    recipient_kind=notification.recipient_kind.value,
-                    recipient_id=notification.recipient_id,
-                    template=notification.template,
-                    params=notification.params,
-                    body=render(notification.template, notification.params),
-                    created_at=datetime.now(UTC),
-                )
-            )
             try:
                 session.commit()
             except IntegrityError:  # a concurrent retry got there first
                 session.rollback()
                 return False
-        log.info(
-            "notification.queued",
-            key=notification.key,
-            channel=notification.channel.value,
-            recipient_kind=notification.recipient_kind.value,
-            recipient_id=notification.recipient_id,
-            template=notification.template,
-        )
+        log_queued(notification)
         return True
 
 

@@ -70,3 +70,22 @@ async def wait_for(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not reached; last status: {last}")
         await asyncio.sleep(0.05)
+
+
+async def settled_event_types(handle: WorkflowHandle[Any, Any], timeout: float = 15.0) -> list[int]:
+    """The history's event types once the case is idle: no activity pending (the records of a
+    step are written by a regular activity after the update has returned) and no new event
+    between two reads. For tests that check a refused message leaves no trace."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: list[int] = []
+    while True:
+        described = await handle.describe()
+        types = [e.event_type async for e in handle.fetch_history_events()]
+        idle = not described.raw_description.pending_activities
+        if idle and types == last:
+            return types
+        if loop.time() > deadline:
+            raise AssertionError(f"{handle.id} never settled")
+        last = types
+        await asyncio.sleep(0.2)

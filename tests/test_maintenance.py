@@ -28,6 +28,7 @@ from activities.notification_tables import OutboxMessage
 from activities.notifications import OutboxSender
 from cablecare.domain import TASK_QUEUE, NoticeKind
 from cablecare.settings import Settings
+from tests.cases import settled_event_types
 from workflows.maintenance import plan
 from workflows.maintenance.activity_io import DeliverInput
 from workflows.maintenance.messages import (
@@ -222,7 +223,7 @@ async def test_r9_5_change_notifies_again_and_cancel_notifies_cancellation(
     assert {m.recipient_id for m in changed} == expected
 
     # R9.5: moving the start earlier to less than 24 h away needs a leader: no trace if refused.
-    events_before = len([e async for e in handle.fetch_history_events()])
+    events_before = len(await settled_event_types(handle))
     soon = data.starts_at - timedelta(hours=22)  # the workflow's clock is 24 h ahead now
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(
@@ -230,7 +231,7 @@ async def test_r9_5_change_notifies_again_and_cancel_notifies_cancellation(
             ChangeUpdate(by="DSP-FD", starts_at=soon, ends_at=soon + timedelta(hours=1)),
         )
     assert "emergency" in str(refused.value.cause)
-    assert len([e async for e in handle.fetch_history_events()]) == events_before
+    assert len(await settled_event_types(handle)) == events_before
 
     await handle.execute_update(
         MaintenanceNotice.cancel, CancelUpdate(by="DSP-FD", reason="设备未到货")

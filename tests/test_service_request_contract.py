@@ -19,7 +19,15 @@ from temporalio.testing import WorkflowEnvironment
 from activities.case_tables import CaseEvent
 from activities.db import get_engine
 from cablecare.settings import Settings
-from tests.cases import AREA_TECH, COUNTER, new_request, start, status, wait_for
+from tests.cases import (
+    AREA_TECH,
+    COUNTER,
+    new_request,
+    settled_event_types,
+    start,
+    status,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -62,7 +70,7 @@ async def _wait(handle: Any, predicate: Any) -> dict[str, Any]:
 
 
 async def _event_types(handle: Any) -> list[int]:
-    return [e.event_type async for e in handle.fetch_history_events()]
+    return await settled_event_types(handle)
 
 
 async def test_plain_json_case_runs_per_contract(plain: Client) -> None:

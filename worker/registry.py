@@ -13,6 +13,7 @@ from activities.accountability_activities import AccountabilityActivities
 from activities.assessment_activities import AssessmentActivities
 from activities.callback_plan_activities import CallbackPlanActivities
 from activities.case_activities import CaseActivities
+from activities.case_records import CaseRecordActivities
 from activities.db import SessionFactory
 from activities.maintenance_activities import MaintenanceActivities
 from activities.notifications import NotificationActivities, NotificationSender, OutboxSender
@@ -42,6 +43,7 @@ def activity_callables(
     sender = sender or OutboxSender(sessions)
     return [
         *CaseActivities(sessions, sender, settings).activities(),
+        *CaseRecordActivities(sessions).activities(),
         *AccountabilityActivities(sessions, sender, settings).activities(),
         *MaintenanceActivities(sessions, sender, settings).activities(),
         *ReminderActivities(sessions, sender, settings).activities(),

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import DataConverter
 
 from activities.case_tables import CallbackRecord, CaseEvent, WorkOrder
 from activities.db import get_engine
 from activities.notification_tables import OutboxMessage
+from activities.notifications import Notification
+from workflows.service_request.activity_io import RECORD_CASE, RecordCaseInput
+from workflows.service_request.state import ServiceRequestSnapshot
 
 
 def assert_rows_exactly_once(database_url: str, final_seq: dict[str, int]) -> dict[str, int]:
@@ -58,3 +67,107 @@ def assert_rows_exactly_once(database_url: str, final_seq: dict[str, int]) -> di
         "outbox": int(total),
         "messages_per_case": len(next(iter(shapes))),
     }
+
+
+# --- content: the database says what the workflow decided (issue 9) -------------------------
+
+# Templates that exist only because of one kind of timeline entry: a message of this template
+# must point (by the step in its key) at an accepted entry of that type.
+TEMPLATE_EVENT = {
+    "case_resolved": "resolved",
+    "case_received": "clock.started",
+    "staff_assigned": "assigned",
+    "complaint_acknowledged": "acknowledged",
+}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def timeline_rows(snap: ServiceRequestSnapshot) -> list[tuple[Any, ...]]:
+    return [(e.seq, _utc(e.at), e.type, e.by, e.detail, e.rejected) for e in snap.timeline]
+
+
+def database_rows(database_url: str, workflow_id: str) -> list[tuple[Any, ...]]:
+    with Session(get_engine(database_url)) as session:
+        rows = session.exec(
+            select(CaseEvent).where(CaseEvent.workflow_id == workflow_id).order_by(CaseEvent.seq)
+        ).all()
+        return [(r.seq, _utc(r.at), r.type, r.by, r.detail, r.rejected) for r in rows]
+
+
+def outbox_rows(database_url: str, request_id: str) -> list[tuple[str, str, str, str]]:
+    with Session(get_engine(database_url)) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.key).startswith(f"{request_id}/"))
+        ).all()
+        return sorted((r.key, r.template, r.recipient_id, r.body) for r in rows)
+
+
+async def committed_messages(
+    handle: WorkflowHandle[Any, Any], converter: DataConverter
+) -> list[Notification]:
+    """The messages in the inputs of the case's scheduled `record_case` activities: what the
+    workflow's committed history says must be sent."""
+    found: list[Notification] = []
+    async for event in handle.fetch_history_events():
+        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            continue
+        attrs = event.activity_task_scheduled_event_attributes
+        if attrs.activity_type.name != RECORD_CASE:
+            continue
+        (batch,) = await converter.decode(attrs.input.payloads, [RecordCaseInput])
+        found.extend(batch.notifications)
+    return found
+
+
+async def assert_records_equal_decisions(
+    client: Client, workflow_id: str, database_url: str, *, timeout: float = 60.0
+) -> dict[str, int]:
+    """Every case_event row equals the workflow's timeline entry at the same position (seq,
+    time, type, actor, detail, rejected); every outbox message is one that the committed
+    history scheduled, and points at an accepted timeline entry; none missing, none doubled.
+
+    Waits (bounded) for the records of the last flush; a mismatch that does not go away is a
+    failure with both sides shown."""
+    handle = client.get_workflow_handle(workflow_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        snap = await handle.query("status", result_type=ServiceRequestSnapshot)
+        want = timeline_rows(snap)
+        got = database_rows(database_url, handle.id)
+        if got == want or loop.time() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    assert want and want[0][0] == 1, f"{handle.id}: the status query lost the start of the timeline"
+    assert got == want, (
+        f"{handle.id}: case_event rows differ from the workflow's timeline\n"
+        f"only in the database: {sorted(set(got) - set(want))}\n"
+        f"only in the workflow: {sorted(set(want) - set(got))}\n"
+        f"seqs in the database: {Counter(r[0] for r in got).most_common(3)}"
+    )
+    messages = outbox_rows(database_url, snap.request_id)
+    keys = [m[0] for m in messages]
+    assert len(keys) == len(set(keys)), f"{handle.id}: an outbox key twice"
+    committed = await committed_messages(handle, client.data_converter)
+    assert sorted(n.key for n in committed) == sorted({n.key for n in committed}), (
+        f"{handle.id}: the workflow scheduled one message twice"
+    )
+    assert sorted(keys) == sorted(n.key for n in committed), (
+        f"{handle.id}: outbox differs from the committed messages\n"
+        f"extra: {sorted(set(keys) - {n.key for n in committed})}\n"
+        f"missing: {sorted({n.key for n in committed} - set(keys))}"
+    )
+    accepted = {seq: type_ for seq, _, type_, _, _, rejected in want if not rejected}
+    for key, template, _, body in messages:
+        step = int(key.rsplit("/", 1)[1])
+        assert step in accepted, f"{handle.id}: message {key} follows no accepted timeline entry"
+        expected_type = TEMPLATE_EVENT.get(template)
+        if expected_type is not None:
+            assert accepted[step] == expected_type, (
+                f"{handle.id}: {template} message {key} points at a {accepted[step]} entry"
+            )
+        assert "\x00" not in body
+    return {"events": len(got), "messages": len(messages)}

@@ -44,6 +44,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.maintenance.wording import details_text
 
+# The notice row by a regular activity, from committed history (issue 9).
+PATCH_COMMITTED_RECORDS = "maintenance-records-from-committed-history"
 LOCAL_TIMEOUT = timedelta(seconds=30)
 LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 # A large area is thousands of messages: the activity heartbeats its page cursor and resumes
@@ -68,10 +70,13 @@ class MaintenanceNotice:
         )
         self._leaders: list[str] | None = None  # set once planning is done
         self._version = 0  # bumped by every accepted change or cancel
+        self._committed_records = True
 
     @workflow.run
     async def run(self, data: MaintenanceNoticeInput) -> MaintenanceNoticeStatus:
         s = self._status
+        # Asked before the first local activity (see ServiceRequest.run for why).
+        self._committed_records = workflow.patched(PATCH_COMMITTED_RECORDS)
         prepared = await self._prepare(data)
         now = workflow.now()
         try:
@@ -174,12 +179,24 @@ class MaintenanceNotice:
 
     async def _record(self) -> None:
         workflow.set_current_details(details_text(self._status))
-        await workflow.execute_local_activity_method(
+        record = RecordMaintenanceInput(
+            workflow_id=workflow.info().workflow_id, status=self._status, at=workflow.now()
+        )
+        if not self._committed_records:  # notices planned before the patch
+            await workflow.execute_local_activity_method(
+                MaintenanceActivities.record_maintenance,
+                record,
+                summary="record notice",
+                start_to_close_timeout=LOCAL_TIMEOUT,
+                retry_policy=LOCAL_RETRY,
+            )
+            return
+        # A regular activity: its input is committed with the decision, so the row never
+        # shows a change or cancel from a workflow task that the server discarded.
+        await workflow.execute_activity_method(
             MaintenanceActivities.record_maintenance,
-            RecordMaintenanceInput(
-                workflow_id=workflow.info().workflow_id, status=self._status, at=workflow.now()
-            ),
-            summary="record notice",
+            record,
+            summary=f"record notice r{self._status.revision}: {self._status.state.value}",
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=LOCAL_RETRY,
         )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from activities.notifications import Notification
 from cablecare.domain import CaseState, Kind, Severity
 from cablecare.policy import TimeLimit
 from workflows.accountability.messages import AccountabilityCaseInput
@@ -14,6 +15,9 @@ from workflows.service_request.state import CallbackEntry, Escalation, TimelineE
 
 PREPARE_CASE = "prepare_case"
 COMPUTE_DEADLINE = "compute_deadline"
+RECORD_CASE = "record_case"
+# Local activities of the first release, kept registered so that cases started before the
+# committed-effects patch replay and finish as they began (workflow.py).
 SYNC_CASE = "sync_case"
 OPEN_ACCOUNTABILITY = "open_accountability_cases"
 
@@ -80,3 +84,25 @@ class SyncCaseInput(BaseModel):
 
 class OpenAccountabilityInput(BaseModel):
     cases: list[AccountabilityCaseInput]
+
+
+class RecordCaseInput(SyncCaseInput):
+    """One flush of a case, as the workflow committed it: the work order, the new timeline,
+    escalation and callback rows, the messages to send and the accountability cases to open.
+
+    It travels in the ActivityTaskScheduled event of a regular activity, so its content is
+    part of committed history: a workflow task that the server discards schedules nothing,
+    and every retry of the activity carries the same content under the same keys."""
+
+    notifications: list[Notification] = Field(default_factory=list)
+    accountability: list[AccountabilityCaseInput] = Field(default_factory=list)
+
+
+class RecordCaseResult(BaseModel):
+    """How many rows were new: a retried activity finds them written and adds none."""
+
+    events: int = 0
+    escalations: int = 0
+    callbacks: int = 0
+    messages: int = 0
+    accountability_opened: int = 0

@@ -7,8 +7,10 @@ from typing import Any
 
 from temporalio.common import SearchAttributeUpdate
 
+from activities.notifications import Notification
 from cablecare import search_attributes as sa
-from workflows.service_request.activity_io import SyncCaseInput, WorkOrderData
+from workflows.accountability.messages import AccountabilityCaseInput
+from workflows.service_request.activity_io import RecordCaseInput, SyncCaseInput, WorkOrderData
 from workflows.service_request.case import Case, _fmt
 from workflows.service_request.state import EscalationKind
 
@@ -47,6 +49,19 @@ def work_order(case: Case, workflow_id: str, upto: int) -> SyncCaseInput:
         escalations=s.escalations[d.synced_escalations :],
         callbacks=s.callbacks[d.synced_callbacks :],
     )
+
+
+def record_case_input(
+    case: Case,
+    workflow_id: str,
+    upto: int,
+    notifications: list[Notification],
+    accountability: list[AccountabilityCaseInput],
+) -> RecordCaseInput:
+    """One flush for `record_case`: the rows of `work_order` plus the messages and the
+    accountability cases recorded since the last flush."""
+    rows = work_order(case, workflow_id, upto)
+    return RecordCaseInput(**dict(rows), notifications=notifications, accountability=accountability)
 
 
 def search_attributes(case: Case, sent: dict[str, Any]) -> list[SearchAttributeUpdate]:

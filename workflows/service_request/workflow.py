@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.service_request.rules as rules
     import workflows.service_request.transitions as transitions
     from activities.case_activities import CaseActivities
+    from activities.case_records import CaseRecordActivities
     from activities.notifications import (
         NotificationActivities,
         SendNotificationsInput,
@@ -44,7 +45,12 @@ with workflow.unsafe.imports_passed_through():
         UnreachableSignal,
         VisitSignal,
     )
-    from workflows.service_request.observe import search_attributes, ui_details, work_order
+    from workflows.service_request.observe import (
+        record_case_input,
+        search_attributes,
+        ui_details,
+        work_order,
+    )
     from workflows.service_request.state import CustomerView, ServiceRequestSnapshot
     from workflows.service_request.updates import UpdateHandlers
 
@@ -53,10 +59,16 @@ U = TypeVar("U")
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 # Messages that arrived while the loop flushed were left unsynced until the next message.
 PATCH_SYNC_LATE_MESSAGES = "sync-messages-that-arrive-during-a-flush"
+# Effects (records, messages, accountability cases) by a regular activity whose input is part
+# of committed history, instead of local activities inside a task the server may discard.
+PATCH_COMMITTED_EFFECTS = "effects-from-committed-history"
 _LOCAL_TIMEOUT = timedelta(seconds=30)
-# Local activities: database writes are short, and they cost one marker event instead of three
-# activity events (TEMPORAL_NOTES.md). They retry until the database answers again.
+# Local activities only read and compute (intake, deadline): nothing to undo if their task is
+# discarded. They retry until the database answers again.
 _LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# The records activity retries until the database answers again: nothing decided is lost.
+_RECORD_TIMEOUT = timedelta(seconds=60)
+_RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 async def _local(activity: Any, arg: Any, summary: str) -> Any:
@@ -86,6 +98,7 @@ class ServiceRequest(UpdateHandlers):
         self._clock_lock = asyncio.Lock()
         self._sa_sent: dict[str, Any] = {}
         self._failed: str | None = None  # why the case failed, for the status query (13.5)
+        self._committed_effects = True
 
     # --- lifecycle ------------------------------------------------------------------------
     @workflow.run
@@ -104,6 +117,7 @@ class ServiceRequest(UpdateHandlers):
         # activity can land in the next workflow task (task heartbeat), and a replay that
         # resolves the activity earlier then asks too soon: a nondeterminism error.
         resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
+        self._committed_effects = workflow.patched(PATCH_COMMITTED_EFFECTS)
         carried = CaseData.model_validate(carried) if carried is not None else None
         if carried is not None:
             carried.runs += 1
@@ -132,7 +146,10 @@ class ServiceRequest(UpdateHandlers):
                 intake.waive_lost_time(case, escalations_before, workflow.now())
                 waive_at_intake = False
             await self._flush()
-            if case.final and workflow.all_handlers_finished():
+            # A message that arrived while the flush awaited its activity (say, the cancel
+            # that made the case final) is flushed on the next pass before the run ends.
+            late = self._committed_effects and self._dirty
+            if case.final and workflow.all_handlers_finished() and not late:
                 break
             if self._history_is_long():
                 # Bounded history: carry the state into a fresh run once every handler is done,
@@ -215,7 +232,43 @@ class ServiceRequest(UpdateHandlers):
             self._dirty = True
 
     async def _flush(self) -> None:
-        """Perform what the case recorded: accountability cases, notifications, records."""
+        """Perform what the case recorded: records, messages, accountability cases."""
+        case = self._case
+        assert case is not None
+        if self._committed_effects:
+            await self._record()
+        else:
+            await self._flush_by_local_activities()
+        attrs = search_attributes(case, self._sa_sent)
+        if attrs:
+            workflow.upsert_search_attributes(attrs)
+        workflow.set_current_details(ui_details(case))
+
+    async def _record(self) -> None:
+        """One regular activity per flush: everything new since the last one, as committed.
+
+        Whatever arrives while it runs stays in the case (its outbox, its accountability list,
+        the timeline past `upto`) and goes with the next flush."""
+        case = self._case
+        assert case is not None
+        d = case.data
+        upto, esc_upto, cb_upto = d.step, len(case.snap.escalations), len(case.snap.callbacks)
+        if upto == d.synced_step and not d.outbox and not d.accountability:
+            return
+        notifications, d.outbox = d.outbox, []
+        opened, d.accountability = d.accountability, []
+        batch = record_case_input(case, workflow.info().workflow_id, upto, notifications, opened)
+        await workflow.execute_activity_method(
+            CaseRecordActivities.record_case,
+            batch,
+            summary=f"record: {len(batch.events)} events, {len(notifications)} messages",
+            start_to_close_timeout=_RECORD_TIMEOUT,
+            retry_policy=_RECORD_RETRY,
+        )
+        d.synced_step, d.synced_escalations, d.synced_callbacks = upto, esc_upto, cb_upto
+
+    async def _flush_by_local_activities(self) -> None:
+        """Cases started before PATCH_COMMITTED_EFFECTS finish the way they began."""
         case = self._case
         assert case is not None
         d = case.data
@@ -241,10 +294,6 @@ class ServiceRequest(UpdateHandlers):
                 "record case",
             )
             d.synced_step, d.synced_escalations, d.synced_callbacks = upto, esc_upto, cb_upto
-        attrs = search_attributes(case, self._sa_sent)
-        if attrs:
-            workflow.upsert_search_attributes(attrs)
-        workflow.set_current_details(ui_details(case))
 
     # --- queries --------------------------------------------------------------------------
     @workflow.query(name="status")
