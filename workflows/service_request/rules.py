@@ -44,14 +44,14 @@ def _known(case: Case, staff_id: str) -> None:
 
 
 def _role(case: Case, staff_id: str, role: Role, rule: str) -> None:
-    if not case.known_staff(staff_id):  # the real reason first: not certification (issue 13.5)
+    if not case.has_role(staff_id, role):
+        # 13.5: name the company: staff of the other company are the usual reason, and the
+        # roster holds only this company's certified staff.
         _refuse(
-            f"staff {staff_id} does not work for the {case.ctx.company.value} company that "
-            "handles this request (or is not in the directory)",
+            f"staff {staff_id} is not a certified {role.value} of the {case.ctx.company.value} "
+            f"company that handles this request ({rule})",
             NotPermitted,
         )
-    if not case.has_role(staff_id, role):
-        _refuse(f"staff {staff_id} is not a certified {role.value} ({rule})", NotPermitted)
 
 
 def _solving(case: Case) -> None:
