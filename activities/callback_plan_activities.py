@@ -135,16 +135,43 @@ def record_key_account_callback(
     note: str = "",
     at: datetime | None = None,
 ) -> KeyAccountCallback:
-    """R5.3: record the result of one task. Only a certified callback agent may (R8.1);
-    recording the same result again changes nothing, a different one replaces it."""
+    """R5.3: record the result of one task. Only a certified callback agent of the task's own
+    company may (R8.1). Recording the same result again changes nothing (a retry); a different
+    result for a recorded task is refused, naming who recorded it and when (issue 13.5)."""
     task = session.get(KeyAccountCallback, task_id)
     if task is None:
         raise CallbackError(f"no key-account callback task {task_id}")
     agent = get_staff(session, agent_id)
-    if agent is None or not is_certified(agent, Role.CALLBACK):
+    if agent is None:
+        raise CallbackError(f"{agent_id} is not in the directory")
+    task_area, agent_area = get_area(session, task.area_id), None
+    if agent.area_id is not None:
+        agent_area = get_area(session, agent.area_id)
+    if task_area is not None and (agent_area is None or agent_area.company != task_area.company):
+        theirs = agent_area.company.value if agent_area is not None else "no"
+        raise CallbackError(
+            f"{agent_id} works for the {theirs} company; this callback belongs to the "
+            f"{task_area.company.value} company's customer (area {task.area_id})"
+        )
+    if not is_certified(agent, Role.CALLBACK):
         raise CallbackError(f"{agent_id} is not a certified callback agent (R8.1)")
     if not reached and satisfied is not None:
         raise CallbackError("a customer who was not reached cannot be satisfied or not")
+    if task.state == "done":
+        same = (task.agent_id, task.reached, task.satisfied, task.problem_found, task.note) == (
+            agent_id,
+            reached,
+            satisfied,
+            problem_found,
+            note,
+        )
+        if same:
+            return task  # the same result again: a retry, nothing changes
+        when = task.recorded_at.isoformat(timespec="minutes") if task.recorded_at else "earlier"
+        raise CallbackError(
+            f"{task_id} was already recorded by {task.agent_id} at {when}; a recorded "
+            "callback is not overwritten"
+        )
     task.state, task.agent_id, task.reached = "done", agent_id, reached
     task.satisfied, task.problem_found, task.note = satisfied, problem_found, note
     task.recorded_at = at or datetime.now(UTC)

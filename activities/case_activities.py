@@ -7,7 +7,7 @@ discarded workflow task could leave behind. Case records are written by activiti
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,10 +22,12 @@ from activities.case_records import write_case_rows
 from activities.db import SessionFactory
 from activities.directory_tables import Area, Staff, Subscriber
 from activities.notifications import NotificationSender
+from activities.request_registry import claim_request
 from activities.supervision import certification
 from cablecare.calendar import BusinessCalendar, load_calendar
 from cablecare.domain import Role
-from cablecare.policy import current_policy
+from cablecare.failures import ErrorType
+from cablecare.policy import SlaPolicy, current_policy
 from cablecare.settings import Settings
 from cablecare.sla import limit_due_at
 from starter.accountability import open_case
@@ -41,6 +43,7 @@ from workflows.service_request.activity_io import (
     PrepareCaseInput,
     SyncCaseInput,
 )
+from workflows.service_request.intake import received_at_problem
 from workflows.service_request.state import CaseContext
 
 log = structlog.get_logger(__name__)
@@ -104,6 +107,7 @@ class CaseActivities:
                     type="UnknownStaff",
                     non_retryable=True,
                 )
+            self._check_intake(session, data, policy)
             roster, certificates = self._roster(session, area, policy.timezone)
             # R8.1 never auto-assign to someone not certified as a technician
             certified = Role.TECHNICIAN.value in roster.get(area.technician_id, [])
@@ -132,6 +136,37 @@ class CaseActivities:
                 policy=policy,
             )
 
+    def _check_intake(self, session: Session, data: PrepareCaseInput, policy: SlaPolicy) -> None:
+        """Issue 9.4 time bounds, then issue 9.5: the request id is claimed by this execution
+        (last, so a refused start does not use up the id)."""
+        if data.started_at is not None:
+            problem = received_at_problem(
+                data.received_at,
+                data.started_at,
+                imported=data.imported,
+                window_days=policy.intake_window_days,
+                skew_minutes=policy.intake_clock_skew_minutes,
+            )
+            if problem is not None:
+                raise ApplicationError(
+                    problem, type=ErrorType.INVALID_INPUT.value, non_retryable=True
+                )
+        if data.first_run_id:
+            owner = claim_request(
+                session,
+                request_id=data.request_id,
+                first_run_id=data.first_run_id,
+                workflow_id=data.workflow_id,
+                at=data.started_at or datetime.now(UTC),
+            )
+            if owner is not None:
+                raise ApplicationError(
+                    f"request {data.request_id} already has a case (run {owner}); "
+                    "a request id is used once",
+                    type=ErrorType.DUPLICATE_REQUEST.value,
+                    non_retryable=True,
+                )
+
     def _roster(
         self, session: Session, area: Area, timezone: str
     ) -> tuple[dict[str, list[str]], Certificates]:
@@ -157,9 +192,17 @@ class CaseActivities:
     @activity.defn(name=COMPUTE_DEADLINE)
     def compute_deadline(self, data: DeadlineInput) -> DeadlineResult:
         """Once per clock start (R4.1): the limit on the national calendar (R4.3, R4.4)."""
-        return DeadlineResult(
-            due_at=limit_due_at(data.limit, self._calendar(data.timezone), data.start)
-        )
+        try:
+            due = limit_due_at(data.limit, self._calendar(data.timezone), data.start)
+        except (ValueError, OverflowError, LookupError) as err:
+            # Retrying cannot help: fail the case with the reason (issue 9.4).
+            raise ApplicationError(
+                f"the {data.limit.label} from {data.start.isoformat(timespec='minutes')} "
+                f"cannot be computed: {err}",
+                type=ErrorType.DEADLINE_UNCOMPUTABLE.value,
+                non_retryable=True,
+            ) from None
+        return DeadlineResult(due_at=due)
 
     @activity.defn(name=OPEN_ACCOUNTABILITY)
     async def open_accountability(self, data: OpenAccountabilityInput) -> None:

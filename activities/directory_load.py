@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import structlog
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -33,11 +34,16 @@ from activities.directory_tables import Area, Staff, Subscriber
 from activities.supervision import publication
 from activities.supervision.tables import CompanyUnit, Outlet
 from cablecare.domain import Company, Role, Setting
+from cablecare.storable import check_text
 
 log = structlog.get_logger(__name__)
 
 DirectoryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Every text cell must be storable by every database (issue 9.3: no NUL or control characters).
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(check_text)
+]
+OptionalText = Annotated[str, AfterValidator(check_text)]
 
 
 def _split_list(value: Any) -> Any:
@@ -56,7 +62,7 @@ RoleList = Annotated[list[Role], BeforeValidator(_split_list)]
 
 class _Row(BaseModel):
     # Unknown columns are refused: a misspelt field would otherwise be dropped silently.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
 
 class AreaIn(_Row):
@@ -81,8 +87,8 @@ class StaffIn(_Row):
     roles: RoleList = Field(min_length=1)
     area_id: DirectoryId | None = None
     certified_roles: RoleList = Field(default_factory=list)  # R8.1
-    phone: str = ""
-    photo_ref: str | None = None  # R3.2
+    phone: OptionalText = ""
+    photo_ref: OptionalText | None = None  # R3.2
     reports_to: DirectoryId | None = None  # (六)4 the superior who decides their cases
     company_id: DirectoryId | None = None  # (四)2
     outlet_id: DirectoryId | None = None  # (一)6

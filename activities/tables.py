@@ -13,6 +13,7 @@ from activities.duty_tables import (
 )
 from activities.identity_tables import TrustedSigningKey
 from activities.notification_tables import OutboxMessage
+from activities.request_registry import RequestClaim
 from activities.supervision.tables import (
     Certification,
     CompanyUnit,
@@ -42,6 +43,7 @@ __all__ = [
     "MaintenanceDelivery",
     "MaintenanceNoticeRecord",
     "OutboxMessage",
+    "RequestClaim",
     "Staff",
     "Subscriber",
     "SubscriptionChange",

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
-import structlog
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 if TYPE_CHECKING:
@@ -143,6 +142,8 @@ class BusinessCalendar:
         self._warned_years.add(year)
         # Looked up per call (rarely: once a year) so that a logging configuration made after
         # import, or structlog.testing.capture_logs, applies.
+        import structlog  # here, not at the top: `cablecare sla due` starts faster (13.11)
+
         structlog.get_logger().warning(
             "calendar_year_unknown",
             year=year,

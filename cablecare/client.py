@@ -43,4 +43,30 @@ async def connect(
         source = lambda: fixed  # noqa: E731
     if source is not None:
         config["interceptors"] = [*config.get("interceptors", []), ActorToken(source)]
-    return await Client.connect(**config, data_converter=data_converter(chosen))
+    try:
+        return await Client.connect(**config, data_converter=data_converter(chosen))
+    except RuntimeError as err:
+        if "connect" not in str(err).lower():
+            raise
+        # 13.5: the operator's words, not the transport library's error dump.
+        raise ServerUnreachable(config["target_host"], str(err)) from None
+
+
+class ServerUnreachable(RuntimeError):
+    """No Temporal server answered at the address (a RuntimeError, as the SDK's own)."""
+
+    def __init__(self, address: str, detail: str) -> None:
+        lowered = detail.lower()
+        if "refused" in lowered:
+            why = "connection refused"
+        elif "timed out" in lowered or "timeout" in lowered:
+            why = "no answer in time"
+        elif "dns" in lowered or "resolve" in lowered or "name or service" in lowered:
+            why = "unknown host"
+        else:
+            why = "no connection"
+        super().__init__(
+            f"Temporal server not reachable at {address} ({why}); is it running, and is "
+            "TEMPORAL_ADDRESS right?"
+        )
+        self.address = address

@@ -31,9 +31,10 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
-    DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
 )
+
+from cablecare.failures import CleanEncodedFailureConverter, CleanFailureConverter
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
@@ -163,11 +164,13 @@ def data_converter(codec: PayloadCodec | None) -> DataConverter:
     with a codec they travel as an encoded attribute instead of clear text.
     """
     if codec is None:
-        return pydantic_data_converter
+        return dataclasses.replace(
+            pydantic_data_converter, failure_converter_class=CleanFailureConverter
+        )
     return dataclasses.replace(
         pydantic_data_converter,
         payload_codec=codec,
-        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+        failure_converter_class=CleanEncodedFailureConverter,
     )
 
 

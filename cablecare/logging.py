@@ -13,6 +13,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 import structlog
+import structlog.tracebacks
 from structlog.typing import Processor
 
 if TYPE_CHECKING:
@@ -54,11 +55,17 @@ def configure_logging(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Processor
+    # Issue 9.6: tracebacks without local variables. Both of structlog's renderers show every
+    # frame's locals by default, which put decoded activity arguments (customers' names and
+    # phones) in the log in clear, payload encryption or not.
     if json:
         renderer = structlog.processors.JSONRenderer(default=str)
-        final: list[Processor] = [structlog.processors.dict_tracebacks, renderer]
+        tracebacks = structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
+        final: list[Processor] = [tracebacks, renderer]
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=_console_tracebacks())
         final = [renderer]
 
     structlog.configure(
@@ -93,6 +100,14 @@ def configure_logging(
 
     if temporal_core:
         _forward_temporal_core_logs()
+
+
+def _console_tracebacks() -> Any:
+    try:
+        import rich  # noqa: F401  (optional: pretty tracebacks when installed)
+    except ImportError:
+        return structlog.dev.plain_traceback
+    return structlog.dev.RichTracebackFormatter(show_locals=False)
 
 
 _core_forwarding_installed = False

@@ -149,6 +149,10 @@ class SlaPolicy(_Strict):
     materials: dict[Kind, list[Material]] = Field(default_factory=dict)  # R2.5
     staffing_norms: dict[Company, int]  # R3.1 households per maintenance person
     maintenance_notice_hours: int = Field(default=24, gt=0)  # R9.5
+    # Intake time bounds (issue 9.4): how old `received_at` may be at the start of a live case
+    # (older requests go through the import path) and how far ahead of the workflow's clock.
+    intake_window_days: int = Field(default=7, gt=0)
+    intake_clock_skew_minutes: int = Field(default=5, ge=0)
     fee_reminder_offsets_days: list[int] = Field(default_factory=lambda: [15, 3])  # R9.5
     fees: list[FeeItem] = Field(default_factory=list)
     accountability: AccountabilityPolicy

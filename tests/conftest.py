@@ -16,14 +16,19 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import structlog
 from sqlalchemy import create_engine, text
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cablecare.codec import data_converter
 from cablecare.search_attributes import ALL_KEYS
 from cablecare.settings import Settings
+
+# Log lines of the session's worker go to stderr, never to whatever sys.stdout is at the time:
+# a CliRunner that swaps sys.stdout to read a command's JSON would get them mixed in.
+structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
 
 PG_ADMIN_URL = os.environ.get(
     "CABLECARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -44,7 +49,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_time_skipping_v2(
         ts_config=TimeSkippingConfig(enabled=False),
         dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(None),  # the production converter, failures included
         search_attributes=list(ALL_KEYS),
         dev_server_extra_args=[
             "--dynamic-config-value",

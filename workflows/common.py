@@ -2,38 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from cablecare.storable import BoundedDatetime, check_text
 
 # Caller ids carry no personal data: a restricted alphabet keeps names and phones out (CONTRACT.md).
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("timestamp needs a UTC offset, e.g. 2026-09-30T10:00:00+08:00")
-    return value
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-RequiredText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+AwareDatetime = BoundedDatetime  # aware and within 2000..2100 (cablecare/storable.py)
+# Free text: trimmed, limited, and storable by every database (no NUL or control characters).
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(check_text)
 ]
+RequiredText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(check_text),
+]
+# A short code such as a material code (R2.5): free text too, so the same check applies.
+Code = Annotated[str, StringConstraints(max_length=40), AfterValidator(check_text)]
 
 
 class Message(BaseModel):
     """Base of every contract message: unknown fields are refused, so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Validation errors never quote the input: it may be personal data, and errors reach
+    # logs and failure messages (issue 9.6).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class Record(BaseModel):
     """Base of snapshots and internal state: tolerant of fields added in later versions."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
 
-__all__ = ["Id", "AwareDatetime", "ShortText", "RequiredText", "Message", "Record", "Field"]
+__all__ = ["Id", "AwareDatetime", "Code", "ShortText", "RequiredText", "Message", "Record", "Field"]

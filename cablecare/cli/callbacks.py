@@ -6,6 +6,7 @@ The monthly Schedule creates the tasks; agents record what the customer said (R5
 from __future__ import annotations
 
 import json
+import re
 
 import typer
 
@@ -42,9 +43,27 @@ def _row(task: KeyAccountCallback) -> dict[str, object]:
     }
 
 
+def _result(r: dict[str, object]) -> str:
+    """13.5: reached and satisfied, reached and not satisfied, reached with satisfaction unknown,
+    or not reached: each shown as itself."""
+    if r["state"] == "open":
+        return ""
+    if not r["reached"]:
+        return "not reached"
+    satisfied = {True: "satisfied", False: "not satisfied", None: "satisfaction unknown"}
+    return f"reached, {satisfied[r['satisfied']]}"  # type: ignore[index]
+
+
+def _period(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        typer.echo(f"error: --period {value!r} is not a month (YYYY-MM, e.g. 2026-11)", err=True)
+        raise typer.Exit(code=1)
+    return value
+
+
 @app.command("list")
 def list_tasks(
-    period: str | None = typer.Option(None, "--period", help="YYYY-MM"),
+    period: str | None = typer.Option(None, "--period", help="YYYY-MM", callback=_period),
     open_only: bool = typer.Option(False, "--open", help="Only tasks without a result."),
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
 ) -> None:
@@ -60,11 +79,7 @@ def list_tasks(
         return
     typer.echo(f"{'task':<22} {'area':<9} {'agent':<9} {'due':<10} {'state':<5} result")
     for r in rows:
-        result = (
-            ""
-            if r["state"] == "open"
-            else ("satisfied" if r["satisfied"] else "reached" if r["reached"] else "not reached")
-        )
+        result = _result(r)
         agent = r["assigned_to"] or "-"
         typer.echo(
             f"{r['task_id']:<22} {r['area_id']:<9} {agent:<9} {r['due_on']:<10} {r['state']:<5} "

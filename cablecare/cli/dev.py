@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cablecare import REPO_ROOT
+from cablecare.cli.worker_cmd import WorkerStopTimeout, leave_now
 from cablecare.devserver import DevServer, DevServerError, temporal_binary
 from cablecare.logging import configure_logging
 from cablecare.settings import Settings, get_settings
@@ -91,6 +92,8 @@ def dev(
     except (DevServerError, VarDirLocked, CodecKeyError, OSError) as error:
         log.error("dev server failed", error=str(error))
         raise typer.Exit(1) from error
+    except WorkerStopTimeout:
+        leave_now(0)  # the server was stopped in `_run`'s finally; the worker is abandoned
     except (KeyboardInterrupt, asyncio.CancelledError):
         log.info("interrupted during start-up: stopped")
 
@@ -276,6 +279,12 @@ def _print_banner(
         "ServiceRequest",
         "--workflow-id",
         f"service-request-{request['request_id']}",
+        # A retried start returns the running case; a closed request id is not started again
+        # (issue 9.5; the workflow refuses a second case of a request id anyway).
+        "--id-conflict-policy",
+        "UseExisting",
+        "--id-reuse-policy",
+        "RejectDuplicate",
         "--input",
         json.dumps(request, ensure_ascii=False),
     ]

@@ -23,6 +23,7 @@ from cablecare import search_attributes as sa
 from cablecare.client import connect
 from cablecare.domain import Kind
 from cablecare.settings import get_settings
+from workflows.service_request.state import EscalationKind
 
 _SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SERVICE_REQUEST = "ServiceRequest"
@@ -32,6 +33,23 @@ PREFIX = "service-request-"
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=1)
+
+
+def _known_area(area: str | None) -> str | None:
+    """13.5: a filter is checked against the directory, so a typo is not an empty list."""
+    if area is None:
+        return None
+    if not _SAFE.match(area):
+        raise _fail(f"--area {area!r} is not an area id")
+    from activities.directory_tables import Area
+
+    url = get_settings().database_url
+    init_db(url)
+    with SessionFactory(url)() as session:
+        known = sorted(session.exec(select(Area.area_id)).all())
+    if known and area not in known:
+        raise _fail(f"--area {area!r} is not in the directory; known areas: {', '.join(known)}")
+    return area
 
 
 def _parse_at(value: str | None) -> datetime:
@@ -99,6 +117,7 @@ def cases(
 ) -> None:
     """R7.1: open cases with their clock and breaches, from Temporal visibility."""
     moment = _parse_at(at)
+    area = _known_area(area)
     query = visibility_query(area=area, kind=kind, overdue=overdue, breached=breached, at=moment)
 
     async def run() -> list[dict[str, Any]]:
@@ -148,7 +167,7 @@ def escalation_rows(
 
 def escalations(
     area: str | None = typer.Option(None, "--area", help="Only this service area."),
-    kind: str | None = typer.Option(None, "--kind", help="warning, breach, ... (see R7.3, R4.7)."),
+    kind: EscalationKind | None = typer.Option(None, "--kind", help="R7.3 warning, R4.7 breach..."),
     since: str | None = typer.Option(None, "--since", help="YYYY-MM-DD (UTC midnight)."),
     limit: int = typer.Option(200, "--limit", min=1, help="The newest N."),
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
@@ -158,10 +177,12 @@ def escalations(
         day = date.fromisoformat(since) if since else None
     except ValueError:
         raise _fail(f"--since {since!r} is not YYYY-MM-DD") from None
+    area = _known_area(area)
     url = get_settings().database_url
     init_db(url)
     with SessionFactory(url)() as session:
-        rows = escalation_rows(session, area=area, kind=kind, since=day, limit=limit)
+        kind_value = kind.value if kind is not None else None
+        rows = escalation_rows(session, area=area, kind=kind_value, since=day, limit=limit)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -4,7 +4,7 @@ areas and subscribers, (六)5 the responsible lead's own hearing and decision, (
 Mirrors activities/directory_tables.py and activities/accountability_tables.py.
 
 Revision ID: 0008_regulation
-Revises: 0004_duties
+Revises: 0007_identity
 Create Date: 2026-12-01
 """
 

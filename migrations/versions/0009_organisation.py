@@ -4,7 +4,7 @@ findings, the supervision log, published disclosures; area branch/boundary, staf
 Generated from the SQLModel tables (activities/supervision/tables.py, directory_tables.py).
 
 Revision ID: 0009_organisation
-Revises: 0004_duties
+Revises: 0008_regulation
 Create Date: 2026-12-01
 """
 

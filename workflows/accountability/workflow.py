@@ -19,6 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.accountability_activities import UNKNOWN_STAFF, AccountabilityActivities
     from cablecare.auth.actor import current_actor
+    from cablecare.failures import Closed, InvalidInput, NotPermitted, NotReady, refusals
     from workflows.accountability.activity_io import (
         OpenCaseInput,
         OpenCaseResult,
@@ -197,21 +198,20 @@ class AccountabilityCase:
         return self._status
 
     @submit_statement.validator
+    @refusals
     def _check_statement(self, update: SubmitStatementUpdate) -> None:
         parties = {self._data.staff_id, *([self._data.lead_id] if self._data.lead_id else [])}
         if update.staff_id not in parties:
-            raise ValueError(
+            raise NotPermitted(
                 f"Only the parties concerned ({', '.join(sorted(parties))}) may give a statement."
             )
         if self._status.withdrawn_at is not None:
-            raise ValueError(f"This case was withdrawn: {self._status.withdrawn_reason}")
+            raise Closed(f"This case was withdrawn: {self._status.withdrawn_reason}")
         party = self._parties.get(update.staff_id)
         if party is not None and party.decision is not None:
-            raise ValueError(
-                "This case has already been decided; a statement can no longer be added."
-            )
+            raise Closed("This case has already been decided; a statement can no longer be added.")
         if not update.statement.strip():
-            raise ValueError("The statement is empty; write what happened.")
+            raise InvalidInput("The statement is empty; write what happened.")
         if party is not None and party.statement_at is not None:
             raise ValueError("A statement was already given for this case; it cannot be replaced.")
 
@@ -259,23 +259,22 @@ class AccountabilityCase:
         return self._status
 
     @decide.validator
+    @refusals
     def _check_decision(self, update: DecideUpdate) -> None:
         if self._opened is None:
-            raise ValueError("The case is still being opened; try again in a moment.")
+            raise NotReady("The case is still being opened; try again in a moment.")
         if self._status.withdrawn_at is not None:
-            raise ValueError(f"This case was withdrawn: {self._status.withdrawn_reason}")
+            raise Closed(f"This case was withdrawn: {self._status.withdrawn_reason}")
         who = update.party_id or self._data.staff_id
         party = self._parties.get(who)
         if party is None:
-            raise ValueError(
+            raise InvalidInput(
                 f"{who} is not a party to this case (parties: {', '.join(self._parties)})."
             )
         if party.decision is not None:
-            raise ValueError(
-                "This case has already been decided; a second decision is not possible."
-            )
+            raise Closed("This case has already been decided; a second decision is not possible.")
         if update.supervisor_id not in party.deciders:
-            raise ValueError(
+            raise NotPermitted(
                 f"The decision needs a supervisor: {update.supervisor_id} is not a supervisor "
                 f"who may decide {who}'s case ((六)4: their superior or the supervision office; "
                 f"here {', '.join(party.deciders) or 'nobody on record'})."
@@ -309,16 +308,17 @@ class AccountabilityCase:
         return self._status
 
     @withdraw.validator
+    @refusals
     def _check_withdraw(self, update: WithdrawUpdate) -> None:
         if self._opened is None:
-            raise ValueError("The case is still being opened; try again in a moment.")
+            raise NotReady("The case is still being opened; try again in a moment.")
         if self._status.withdrawn_at is not None:
-            raise ValueError("This case was already withdrawn.")
+            raise Closed("This case was already withdrawn.")
         if all(p.decision is not None for p in self._parties.values()):
-            raise ValueError("Every party is decided; a decided case is not withdrawn.")
+            raise Closed("Every party is decided; a decided case is not withdrawn.")
         deciders = {d for p in self._parties.values() for d in p.deciders}
         if update.by not in deciders:
-            raise ValueError(
+            raise NotPermitted(
                 f"{update.by} may not withdraw this case: only a person who may decide it "
                 f"((六)4: {', '.join(sorted(deciders)) or 'nobody on record'})."
             )

@@ -10,9 +10,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from cablecare.domain import NoticeKind
+from cablecare.storable import check_text
 from workflows.common import AwareDatetime, Id, Message, Record, RequiredText
 
 WORKFLOW_NAME = "MaintenanceNotice"
@@ -20,7 +21,11 @@ QUERY_STATUS = "status"
 MAX_REVISIONS = 20  # a plan changed more often than this is cancelled and planned anew
 
 # An SMS and a TV caption carry it: keep it short.
-NoticeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+NoticeText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(check_text),  # storable text (issue 9.3)
+]
 
 
 def workflow_id(notice_id: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from cablecare.failures import Closed, NotPermitted
 from workflows.maintenance.messages import (
     MAX_REVISIONS,
     CancelUpdate,
@@ -64,7 +65,7 @@ def check_change(
 ) -> None:
     """Validator of `change`: nothing is recorded when this raises."""
     if s.state in (NoticeState.CANCELLED, NoticeState.COMPLETED) or s.cancel_requested:
-        raise ValueError(f"the notice is {s.state.value}; it can no longer be changed")
+        raise Closed(f"the notice is {s.state.value}; it can no longer be changed")
     if s.revision >= MAX_REVISIONS:
         raise ValueError(
             f"the notice was changed {s.revision - 1} times; cancel it and plan a new one"
@@ -77,7 +78,7 @@ def check_change(
     if u.ends_at <= now:
         raise ValueError(f"the new window ends at {_fmt(u.ends_at)}, which has passed")
     if u.emergency_approved_by is not None and u.emergency_approved_by not in leaders:
-        raise ValueError(
+        raise NotPermitted(
             f"{u.emergency_approved_by} is not a leader of the companies concerned; "
             f"an emergency needs one of: {', '.join(leaders) or 'none on record'}"
         )
@@ -97,7 +98,7 @@ def check_change(
 
 def check_cancel(s: MaintenanceNoticeStatus, u: CancelUpdate) -> None:
     if s.state in (NoticeState.CANCELLED, NoticeState.COMPLETED) or s.cancel_requested:
-        raise ValueError(f"the notice is already {s.state.value}")
+        raise Closed(f"the notice is already {s.state.value}")
     if s.started:
         raise ValueError(
             "the work has started and cannot be cancelled; change its end time instead"

@@ -23,6 +23,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     import workflows.maintenance.plan as plan  # full path: passed through (see tests/reliability)
     from activities.maintenance_activities import MaintenanceActivities
+    from cablecare.failures import ErrorType, NotReady, refusals
     from workflows.maintenance.activity_io import (
         DeliverInput,
         PrepareMaintenanceInput,
@@ -83,7 +84,9 @@ class MaintenanceNotice:
                 s.starts_at, s.ends_at, now, prepared.notice_hours, data.emergency_approved_by
             )
         except ValueError as refusal:
-            raise ApplicationError(str(refusal), type="LateNotice", non_retryable=True) from None
+            raise ApplicationError(
+                str(refusal), type=ErrorType.LATE_NOTICE.value, non_retryable=True
+            ) from None
         s.notice_hours, s.subscribers = prepared.notice_hours, prepared.subscribers
         s.notice_due_at = max(plan.notice_due_at(s.starts_at, s.notice_hours), now)
         self._leaders = prepared.leaders
@@ -210,9 +213,10 @@ class MaintenanceNotice:
         return self._status
 
     @change.validator
+    @refusals
     def _check_change(self, u: ChangeUpdate) -> None:
         if self._leaders is None:
-            raise ValueError("the notice is still being planned; try again in a moment")
+            raise NotReady("the notice is still being planned; try again in a moment")
         plan.check_change(self._status, u, workflow.now(), self._leaders)
 
     @workflow.update(name=Update.CANCEL)
@@ -223,7 +227,8 @@ class MaintenanceNotice:
         return s
 
     @cancel.validator
+    @refusals
     def _check_cancel(self, u: CancelUpdate) -> None:
         if self._leaders is None:
-            raise ValueError("the notice is still being planned; try again in a moment")
+            raise NotReady("the notice is still being planned; try again in a moment")
         plan.check_cancel(self._status, u)

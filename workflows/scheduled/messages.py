@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from cablecare.storable import BoundedDate
 from workflows.common import Message, Record
 
 FEE_REMINDERS = "FeeReminders"
@@ -20,12 +21,13 @@ KEY_ACCOUNT_CALLBACKS = "KeyAccountCallbackPlan"
 AREA_ASSESSMENT = "AreaAssessment"
 CERTIFICATE_REMINDERS = "CertificateReminders"
 
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-Period = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$")]
+# Years 2000-2099 only: the same bounds as every timestamp (cablecare/storable.py, issue 9.4).
+Month = Annotated[str, StringConstraints(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")]
+Period = Annotated[str, StringConstraints(pattern=r"^20\d{2}(-(0[1-9]|1[0-2]))?$")]
 
 
 class FeeRemindersInput(Message):
-    run_date: date | None = None  # the operator's local date; default: the scheduled day
+    run_date: BoundedDate | None = None  # the operator's local date; default: the scheduled day
 
 
 class FeeRemindersResult(Record):

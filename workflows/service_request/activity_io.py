@@ -26,6 +26,13 @@ class PrepareCaseInput(BaseModel):
     request_id: str
     subscriber_id: str
     received_by: list[StaffRef]
+    # Intake checks (issue 9.4, 9.5): the workflow's clock at intake, the caller's received_at
+    # and import flag, and the execution that claims the request id.
+    started_at: datetime | None = None
+    received_at: datetime | None = None
+    imported: bool = False
+    workflow_id: str = ""
+    first_run_id: str = ""
 
 
 class DeadlineInput(BaseModel):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from cablecare.domain import Channel, Kind, ProgressStatus, Severity, UnreachableReason
-from workflows.common import AwareDatetime, Id, Message, RequiredText, ShortText
+from workflows.common import AwareDatetime, Code, Id, Message, RequiredText, ShortText
 
 WORKFLOW_NAME = "ServiceRequest"
 SIGNAL_TECHNICIAN_UPDATE = "technician_update"
@@ -59,13 +59,16 @@ class ServiceRequestInput(Message):
     channel: Channel
     received_by: list[StaffRef] = Field(min_length=1, max_length=20)
     description: ShortText = ""
-    materials: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list)
+    materials: list[Code] = Field(default_factory=list)
     received_at: AwareDatetime | None = None
+    # An older request taken in by the import path: no accountability for time lost before
+    # the system saw it (issue 9.4, workflows/service_request/intake.py).
+    imported: bool = False
 
 
 class SubmitMaterialsUpdate(Message):
     by: Id
-    items: list[Annotated[str, Field(max_length=40)]] = Field(min_length=1)
+    items: list[Code] = Field(min_length=1)
 
 
 class AcknowledgeUpdate(Message):

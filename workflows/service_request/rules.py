@@ -2,6 +2,7 @@
 
 They run before anything is written to history, so a refused update leaves no trace.
 Each raises ValueError with the reason; rule IDs say which commitment the refusal protects.
+The subclass says the kind of refusal, the stable error type a caller sees (cablecare/failures.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cablecare.domain import CaseState, Kind, Role
+from cablecare.failures import Closed, InvalidInput, NotPermitted, Refusal
 from workflows.certification.validity import refuse_if_not_certified
 from workflows.service_request.case import ACTIVE_STATES, Case
 from workflows.service_request.messages import (
@@ -32,23 +34,29 @@ from workflows.service_request.messages import (
 )
 
 
-def _refuse(reason: str) -> None:
-    raise ValueError(reason)
+def _refuse(reason: str, kind: type[Refusal] = Refusal) -> None:
+    raise kind(reason)
 
 
 def _open(case: Case) -> None:
     if case.final:
-        _refuse(f"request {case.snap.request_id} is already {case.snap.state.value}")
+        _refuse(f"request {case.snap.request_id} is already {case.snap.state.value}", Closed)
 
 
 def _known(case: Case, staff_id: str) -> None:
     if not case.known_staff(staff_id):
-        _refuse(f"staff {staff_id} is not known for this request's company")
+        _refuse(f"staff {staff_id} is not known for this request's company", NotPermitted)
 
 
 def _role(case: Case, staff_id: str, role: Role, rule: str) -> None:
     if not case.has_role(staff_id, role):
-        _refuse(f"staff {staff_id} is not a certified {role.value} ({rule})")
+        # 13.5: name the company: staff of the other company are the usual reason, and the
+        # roster holds only this company's certified staff.
+        _refuse(
+            f"staff {staff_id} is not a certified {role.value} of the {case.ctx.company.value} "
+            f"company that handles this request ({rule})",
+            NotPermitted,
+        )
 
 
 def _solving(case: Case) -> None:
@@ -68,7 +76,8 @@ def _the_technician(case: Case, technician_id: str) -> None:
         _refuse("no technician is assigned to this request yet")
     if technician_id != assigned:
         _refuse(
-            f"technician {technician_id} is not assigned to this request (assigned: {assigned})"
+            f"technician {technician_id} is not assigned to this request (assigned: {assigned})",
+            NotPermitted,
         )
 
 
@@ -78,9 +87,14 @@ def submit_materials(case: Case, u: SubmitMaterialsUpdate, now: datetime) -> Non
     required = {m.code for m in case.ctx.policy.required_materials(case.snap.kind)}
     unknown = [i for i in u.items if i not in required]
     if unknown:
+        expected = (
+            f"expected one of: {', '.join(sorted(required))}"
+            if required
+            else f"a {case.snap.kind.value} request needs no materials"
+        )
         _refuse(
-            f"unknown material code(s) {', '.join(unknown)} for {case.snap.kind.value}; "
-            f"expected one of: {', '.join(sorted(required)) or 'none needed'}"
+            f"unknown material code(s) {', '.join(unknown)} for {case.snap.kind.value}; {expected}",
+            InvalidInput,
         )
 
 
@@ -132,14 +146,15 @@ def resolve(case: Case, u: ResolveUpdate, now: datetime) -> None:
     if not allowed:
         _refuse(
             f"staff {u.by} may not resolve this request "
-            "(the technician, the owner, a dispatcher or a supervisor may)"
+            "(the technician, the owner, a dispatcher or a supervisor may)",
+            NotPermitted,
         )
 
 
 def report_unreachable(case: Case, u: ReportUnreachableUpdate, now: datetime) -> None:
     _open(case)
     if not u.report.strip():
-        _refuse("a written report is required to deem the request completed (R4.5)")
+        _refuse("a written report is required to deem the request completed (R4.5)", InvalidInput)
     s = case.snap
     if u.attempted_at is not None:
         if u.attempted_at > now:
@@ -149,7 +164,10 @@ def report_unreachable(case: Case, u: ReportUnreachableUpdate, now: datetime) ->
     if s.technician_id is not None:
         _the_technician(case, u.technician_id)
     elif u.technician_id != s.owner_id and not case.has_role(u.technician_id, Role.TECHNICIAN):
-        _refuse(f"staff {u.technician_id} is neither a certified technician nor the owner (R4.5)")
+        _refuse(
+            f"staff {u.technician_id} is neither a certified technician nor the owner (R4.5)",
+            NotPermitted,
+        )
     if s.state in (CaseState.RESOLVED, CaseState.AWAITING_CALLBACK):
         _refuse("the request is already resolved")
 
@@ -188,9 +206,9 @@ def record_callback(case: Case, u: RecordCallbackUpdate, now: datetime) -> None:
     if case.snap.state != CaseState.AWAITING_CALLBACK:
         _refuse(f"no callback is due: the request is {case.snap.state.value}")
     if u.reached and u.satisfied is None:
-        _refuse("say whether the customer was satisfied (R5.3)")
+        _refuse("say whether the customer was satisfied (R5.3)", InvalidInput)
     if not u.reached and u.problem_found:
-        _refuse("a problem cannot be found when the customer was not reached")
+        _refuse("a problem cannot be found when the customer was not reached", InvalidInput)
 
 
 def cancel(case: Case, u: CancelUpdate, now: datetime) -> None:

@@ -16,9 +16,12 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import cablecare.failures as failures
+
     # Full module paths: `from package import module` bypasses the pass-through inside the
     # sandbox and re-imports (and, without .pyc files, re-compiles) the module per workflow.
     import workflows.service_request.deadlines as deadlines
+    import workflows.service_request.intake as intake
     import workflows.service_request.observe as observe
     import workflows.service_request.rules as rules
     import workflows.service_request.transitions as transitions
@@ -85,6 +88,11 @@ async def _local(activity: Any, arg: Any, summary: str) -> Any:
 
 
 _SIGNAL = TypeAdapter(TechnicianSignal)
+# Intake failures whose own type a caller may act on; any other is IntakeRefused.
+_INTAKE_TYPES_KEPT = {
+    failures.ErrorType.INVALID_INPUT.value,
+    failures.ErrorType.DUPLICATE_REQUEST.value,
+}
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -96,6 +104,7 @@ class ServiceRequest(UpdateHandlers):
         self._early_signals: list[tuple[Any, Verdict | None]] = []
         self._clock_lock = asyncio.Lock()
         self._sa_sent: dict[str, Any] = {}
+        self._failed: str | None = None  # why the case failed, for the status query (13.5)
         self._committed_effects = True
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -106,7 +115,11 @@ class ServiceRequest(UpdateHandlers):
         # The SDK applies type hints only when the argument count matches them, so a start
         # with one argument (every caller) arrives as plain JSON: validate it here. A payload
         # that fails fails the workflow with the field list (worker failure_exception_types).
-        data = ServiceRequestInput.model_validate(data)
+        try:
+            data = ServiceRequestInput.model_validate(data)
+        except ValidationError as err:  # field by field, without the values (13.5)
+            reason = f"invalid start input: {failures.describe_validation(err)}"
+            raise self._fail(reason, failures.ErrorType.INVALID_INPUT.value) from None
         # Asked first, before any local activity: a patch marker recorded after a local
         # activity can land in the next workflow task (task heartbeat), and a replay that
         # resolves the activity earlier then asks too soon: a nondeterminism error.
@@ -122,6 +135,9 @@ class ServiceRequest(UpdateHandlers):
         else:
             self._case = new_case(data, await self._prepare(data), workflow.now())
             _stamp(self._case, 0, current_verdict())  # who started it (issue 10)
+        # Issue 9.4: an imported request's deadlines that passed before intake open no
+        # accountability; only the first pass of a new case can fire such deadlines.
+        waive_at_intake = carried is None and data.imported
         for payload, verdict in self._early_signals:
             self._technician_update(payload, verdict)
         self._early_signals.clear()
@@ -135,7 +151,11 @@ class ServiceRequest(UpdateHandlers):
                 self._dirty = False
             if case.needs_clock():
                 await self._start_clock()
+            escalations_before = len(case.snap.escalations)
             deadlines.fire_due(case, workflow.now())
+            if waive_at_intake:
+                intake.waive_lost_time(case, escalations_before, workflow.now())
+                waive_at_intake = False
             await self._flush()
             # A message that arrived while the flush awaited its activity (say, the cancel
             # that made the case final) is flushed on the next pass before the run ends.
@@ -155,6 +175,7 @@ class ServiceRequest(UpdateHandlers):
         return case.snap
 
     async def _prepare(self, data: ServiceRequestInput) -> Any:
+        info = workflow.info()
         try:
             return await _local(
                 CaseActivities.prepare_case,
@@ -162,14 +183,29 @@ class ServiceRequest(UpdateHandlers):
                     request_id=data.request_id,
                     subscriber_id=data.subscriber_id,
                     received_by=data.received_by,
+                    started_at=workflow.now(),
+                    received_at=data.received_at,
+                    imported=data.imported,
+                    workflow_id=info.workflow_id,
+                    first_run_id=info.first_execution_run_id,
                 ),
                 "intake: directory and policy",
             )
-        except ActivityError as err:
-            # Unknown subscriber or staff: fail the workflow at once with the plain reason.
-            cause = err.cause
+        except (ActivityError, ApplicationError) as err:
+            # Unknown subscriber or staff, received_at out of bounds (9.4), a request id that
+            # already has a case (9.5): fail the workflow at once with the plain reason. (A
+            # local activity's final failure can arrive unwrapped, as the ApplicationError.)
+            cause = err.cause if isinstance(err, ActivityError) else err
             message = cause.message if isinstance(cause, ApplicationError) else str(err)
-            raise ApplicationError(message, type="IntakeRefused", non_retryable=True) from err
+            kind = cause.type if isinstance(cause, ApplicationError) else None
+            if kind not in _INTAKE_TYPES_KEPT:
+                kind = failures.ErrorType.INTAKE_REFUSED.value
+            raise self._fail(message, kind) from None
+
+    def _fail(self, message: str, kind: str | None) -> ApplicationError:
+        """The workflow's failure: non-retryable, typed, and remembered for `status`."""
+        self._failed = message
+        return ApplicationError(message, type=kind, non_retryable=True)
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
@@ -190,11 +226,19 @@ class ServiceRequest(UpdateHandlers):
             limit = policy.time_limit(s.kind, s.severity, case.ctx.setting)
             start = case.data.clock_start_hint or workflow.now()
             case.data.clock_start_hint = None
-            result = await _local(
-                CaseActivities.compute_deadline,
-                DeadlineInput(limit=limit, timezone=policy.timezone, start=start),
-                limit.label,
-            )
+            try:
+                result = await _local(
+                    CaseActivities.compute_deadline,
+                    DeadlineInput(limit=limit, timezone=policy.timezone, start=start),
+                    limit.label,
+                )
+            except (ActivityError, ApplicationError) as err:
+                # Issue 9.4: a deadline that cannot be computed fails the case with the
+                # reason instead of retrying for ever (the activity says it is final).
+                cause = err.cause if isinstance(err, ActivityError) else err
+                if isinstance(cause, ApplicationError) and cause.non_retryable:
+                    raise self._fail(cause.message, cause.type) from None
+                raise
             transitions.start_clock(case, start, result.due_at)
             self._dirty = True
 
@@ -266,6 +310,8 @@ class ServiceRequest(UpdateHandlers):
     @workflow.query(name="status")
     def status(self) -> ServiceRequestSnapshot:
         if self._case is None:
+            if self._failed is not None:  # issue 13.5: say that it failed, and why
+                raise ApplicationError(f"the request was not registered: {self._failed}")
             raise ApplicationError("the request is still being registered")
         return self._case.snap
 
@@ -337,7 +383,10 @@ class ServiceRequest(UpdateHandlers):
     # --- updates --------------------------------------------------------------------------
     def _validate(self, check: Callable[[Case, U, Any], None], u: U) -> None:
         if self._case is not None:  # during intake the handler validates once intake is done
-            check(self._case, u, workflow.now())
+            try:
+                check(self._case, u, workflow.now())
+            except ValueError as err:  # a typed, non-retryable refusal (issue 9.7)
+                raise failures.refusal(err) from None
 
     async def _apply(
         self, check: Callable[[Case, U, Any], None], change: Callable[[Case, Any, U], Any], u: U
@@ -347,8 +396,8 @@ class ServiceRequest(UpdateHandlers):
         assert case is not None
         try:
             check(case, u, workflow.now())
-        except ValueError as refusal:  # only reachable for updates that raced intake
-            raise ApplicationError(str(refusal), type="Refused", non_retryable=True) from None
+        except ValueError as err:  # only reachable for updates that raced intake
+            raise failures.refusal(err) from None
         before = case.data.step
         change(case, workflow.now(), u)
         _stamp(case, before, current_verdict())  # the verified sender (worker/identity.py)
