@@ -72,7 +72,10 @@ def test_compose_bootstrap_runs_every_step_in_order_before_the_workers() -> None
     for name in ("preflight", "bootstrap", "worker", "codec-server"):
         service = services[name]
         assert service["environment"]["CABLECARE_CODEC_KEYS_FILE"] == "/run/secrets/codec_keys"
-        assert service["secrets"] == ["codec_keys"], name
+        assert "codec_keys" in service["secrets"], name
+    # Issue 10: the workers act as their own service identity, a token read from a secret file.
+    assert services["worker"]["secrets"] == ["codec_keys", "worker_token"]
+    assert services["worker"]["environment"]["CABLECARE_TOKEN_FILE"] == "/run/secrets/worker_token"
     for name in ("worker", "codec-server"):
         assert _waits_for(services[name]) == {"bootstrap": "service_completed_successfully"}
     # The long-running services are health-checked, so that what waits on them can.
