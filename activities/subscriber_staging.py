@@ -32,6 +32,8 @@ COLUMNS = (
 _TYPES = ("TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BOOLEAN", "BOOLEAN", "DATE")
 BATCH = 5_000
 
+_NO_VALUES = (None,) * (len(COLUMNS) - 1)
+
 SubscriberValues = tuple[str, str, str, str, str, bool, bool, date | None]
 
 
@@ -46,6 +48,7 @@ class SubscriberStaging:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
         self.rows = 0
+        self.areas: set[str] = set()  # areas named by valid rows
         self._batch: list[tuple[Any, ...]] = []
         temp = "pg_temp." if self.postgres else "temp."
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}{STAGE}")
@@ -63,9 +66,16 @@ class SubscriberStaging:
         """One input row: its validated values, or None (then only a string id is kept)."""
         if values is None:
             ident = ident if isinstance(ident, str) else None
-            row: tuple[Any, ...] = (number, line, False, ident) + (None,) * (len(COLUMNS) - 1)
+            row: tuple[Any, ...] = (number, line, False, ident) + _NO_VALUES
         else:
-            row = (number, line, True, *values)
+            self.areas.add(values[4])
+            fee = values[7]
+            if fee is not None and not self.postgres:
+                # SQLAlchemy stores a SQLite DATE as 'YYYY-MM-DD' text: stage it the same
+                # way, so that the change check compares like with like.
+                row = (number, line, True, *values[:7], fee.isoformat())
+            else:
+                row = (number, line, True, *values)
         self._batch.append(row)
         self.rows += 1
         if len(self._batch) >= BATCH:
@@ -86,7 +96,7 @@ class SubscriberStaging:
             marks = ", ".join("?" for _ in names)
             self.connection.exec_driver_sql(
                 f"INSERT INTO {STAGE} ({', '.join(names)}) VALUES ({marks})",
-                [_sqlite_row(r) for r in self._batch],
+                self._batch,
             )
         self._batch.clear()
 
@@ -109,13 +119,7 @@ class SubscriberStaging:
     def unknown_areas(self, known: set[str]) -> Iterator[tuple[int, int | None, str]]:
         """(number, line, area) of valid rows whose area is neither in the file nor the
         database (R3.1: every subscriber belongs to an area)."""
-        used = {
-            a
-            for (a,) in self.connection.exec_driver_sql(
-                f"SELECT DISTINCT area_id FROM {STAGE} WHERE valid"
-            )
-        }
-        unknown = sorted(used - known)
+        unknown = sorted(self.areas - known)
         if not unknown:
             return
         marks = ", ".join("%s" if self.postgres else "?" for _ in unknown)
@@ -164,9 +168,3 @@ class SubscriberStaging:
         """Drop the staging table (SQLite; PostgreSQL drops it at commit or rollback)."""
         if not self.postgres and not self.connection.closed:
             self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
-
-
-def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    # SQLAlchemy stores a SQLite DATE as 'YYYY-MM-DD' text: stage it the same way so that
-    # the change check compares like with like.
-    return tuple(v.isoformat() if isinstance(v, date) else v for v in row)
