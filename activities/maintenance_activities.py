@@ -27,7 +27,13 @@ from activities.duty_common import (
     subscriber_pages,
 )
 from activities.duty_tables import MaintenanceDelivery, MaintenanceNoticeRecord
-from activities.notifications import Channel, Notification, NotificationSender, RecipientKind
+from activities.notifications import (
+    BatchSender,
+    Channel,
+    Notification,
+    NotificationSender,
+    RecipientKind,
+)
 from activities.templates import NOTICE_KIND_ZH
 from cablecare.domain import Role
 from cablecare.policy import current_policy
@@ -45,6 +51,10 @@ from workflows.maintenance.activity_io import (
 from workflows.maintenance.messages import Phase
 
 log = structlog.get_logger(__name__)
+
+# Subscribers per page of a notice: one query, one outbox batch, one commit and one heartbeat
+# per page. 1,000 keeps a statement well under SQLite's and PostgreSQL's parameter limits.
+NOTICE_PAGE_SIZE = 1000
 
 
 def message_key(data: DeliverInput, recipient: str, channel: Channel) -> str:
@@ -140,13 +150,10 @@ class MaintenanceActivities:
             captions += 1
             with self.sessions() as session:
                 for page in subscriber_pages(
-                    session, area_id, after if index == start_area else ""
+                    session, area_id, after if index == start_area else "", NOTICE_PAGE_SIZE
                 ):
                     now = datetime.now(UTC)
-                    for sub in page:
-                        new += self._send(
-                            data, RecipientKind.SUBSCRIBER, sub.subscriber_id, Channel.SMS, params
-                        )
+                    new += self._send_page(data, [sub.subscriber_id for sub in page], params)
                     insert_ignore(
                         session,
                         MaintenanceDelivery,
@@ -205,6 +212,27 @@ class MaintenanceActivities:
             )
         )
         return int(sent)
+
+    def _send_page(
+        self, data: DeliverInput, subscriber_ids: list[str], params: dict[str, str]
+    ) -> int:
+        """One page of SMS in one batch when the sender can (OutboxSender: one transaction per
+        page, 13.10), one at a time otherwise (e.g. a gateway that only has `send`). The keys
+        are those of `_send`: one message per subscriber, phase and revision."""
+        notifications = [
+            Notification(
+                key=message_key(data, sub, Channel.SMS),
+                channel=Channel.SMS,
+                recipient_kind=RecipientKind.SUBSCRIBER,
+                recipient_id=sub,
+                template=data.template,
+                params=params,
+            )
+            for sub in subscriber_ids
+        ]
+        if isinstance(self.sender, BatchSender):
+            return self.sender.send_many(notifications)
+        return sum(1 for n in notifications if self.sender.send(n))
 
     @activity.defn(name=RECORD_MAINTENANCE)
     def record_maintenance(self, data: RecordMaintenanceInput) -> None:
