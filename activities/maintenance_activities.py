@@ -122,6 +122,7 @@ class MaintenanceActivities:
             notice_hours=policy.maintenance_notice_hours,
             leaders=leaders,
             subscribers=int(subscribers),
+            timezone=policy.timezone,
         )
 
     @activity.defn(name=DELIVER_MAINTENANCE)

@@ -6,7 +6,15 @@ from datetime import datetime
 from enum import StrEnum
 
 from cablecare.domain import AccountabilitySeverity
-from workflows.common import AwareDatetime, Field, Id, Message, Record, RequiredText, ShortText
+from workflows.common import (
+    AwareDatetime,
+    Field,
+    Id,
+    Message,
+    RequiredText,
+    ShortText,
+    StatusRecord,
+)
 
 WORKFLOW_NAME = "AccountabilityCase"
 UPDATE_SUBMIT_STATEMENT = "submit_statement"
@@ -66,7 +74,7 @@ class DecideUpdate(Message):
     note: ShortText = ""
 
 
-class Decision(Record):
+class Decision(StatusRecord):
     supervisor_id: str
     requested_severity: AccountabilitySeverity
     final_severity: AccountabilitySeverity | None  # None: no sanction (R6.7 "or none")
@@ -78,7 +86,7 @@ class Decision(Record):
     decided_at: datetime
 
 
-class AccountabilityStatus(Record):
+class AccountabilityStatus(StatusRecord):
     case_id: str
     staff_id: str
     lead_id: str | None

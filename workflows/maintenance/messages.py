@@ -13,7 +13,8 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from cablecare.domain import NoticeKind
-from workflows.common import AwareDatetime, Id, Message, Record, RequiredText
+from cablecare.timefmt import DEFAULT_ZONE
+from workflows.common import AwareDatetime, Id, Message, RequiredText, StatusRecord
 
 WORKFLOW_NAME = "MaintenanceNotice"
 QUERY_STATUS = "status"
@@ -89,7 +90,7 @@ class Phase(StrEnum):
     CANCEL = "cancel"
 
 
-class Delivery(Record):
+class Delivery(StatusRecord):
     revision: int
     phase: Phase
     template: str
@@ -98,7 +99,7 @@ class Delivery(Record):
     captions: int  # TV captions, one per area
 
 
-class Change(Record):
+class Change(StatusRecord):
     revision: int
     at: datetime
     by: str
@@ -107,7 +108,7 @@ class Change(Record):
     emergency_approved_by: str | None = None
 
 
-class MaintenanceNoticeStatus(Record):
+class MaintenanceNoticeStatus(StatusRecord):
     """The `status` query: the plan as it stands and every delivery made so far."""
 
     notice_id: str
@@ -124,6 +125,7 @@ class MaintenanceNoticeStatus(Record):
     started: bool = False
     emergency_approved_by: str | None = None
     subscribers: int = 0  # in the areas at planning time
+    timezone: str = DEFAULT_ZONE  # the policy's, at planning: the zone of the UI's times
     deliveries: list[Delivery] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     cancel_requested: bool = False

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from activities.notifications import Channel, Notification, RecipientKind
 from cablecare.domain import FINAL_STATES, CaseState, Kind, Role, Severity
+from cablecare.timefmt import human
 from workflows.accountability.messages import AccountabilityCaseInput
 from workflows.common import Record
 from workflows.service_request import clock as clk
@@ -65,6 +66,12 @@ class Case:
     @property
     def ctx(self) -> CaseContext:
         return self.data.ctx
+
+    def when(self, moment: datetime | None) -> str:
+        """A time as staff and customers read it: the policy's zone with its offset. The
+        snapshot may hold UTC (after continue-as-new) or a caller's offset; this never shows
+        either as it is (13.6)."""
+        return _fmt(moment, self.ctx.policy.timezone)
 
     @property
     def final(self) -> bool:
@@ -194,7 +201,7 @@ class Case:
             template,
             reason=reason,
             rule=rule,
-            due_at=_fmt(s.clock.due_at),
+            due_at=self.when(s.clock.due_at),
             limit=s.clock.limit_label or "",
         )
         return esc
@@ -210,8 +217,9 @@ class Case:
         return to
 
 
-def _fmt(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="minutes") if moment else ""
+def _fmt(moment: datetime | None, zone: str) -> str:
+    """A time in a message or the UI: the operator's zone with its offset (13.6, timefmt)."""
+    return human(moment, zone, empty="")
 
 
 def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case:

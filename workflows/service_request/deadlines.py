@@ -12,7 +12,7 @@ from datetime import datetime
 
 from cablecare.domain import CaseState, Kind
 from workflows.service_request import clock as clk
-from workflows.service_request.case import Case, _fmt
+from workflows.service_request.case import Case
 from workflows.service_request.state import EscalationKind
 
 
@@ -82,7 +82,11 @@ def _warning(case: Case, now: datetime) -> None:
     s.clock = s.clock.model_copy(update={"warned": True})
     to = [x for x in (s.technician_id, s.owner_id) if x]
     case.escalate(
-        now, EscalationKind.WARNING, "R7.3", to, f"{s.clock.limit_label} due {_fmt(s.clock.due_at)}"
+        now,
+        EscalationKind.WARNING,
+        "R7.3",
+        to,
+        f"{s.clock.limit_label} due {case.when(s.clock.due_at)}",
     )
 
 

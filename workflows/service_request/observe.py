@@ -9,7 +9,7 @@ from temporalio.common import SearchAttributeUpdate
 
 from cablecare import search_attributes as sa
 from workflows.service_request.activity_io import SyncCaseInput, WorkOrderData
-from workflows.service_request.case import Case, _fmt
+from workflows.service_request.case import Case
 from workflows.service_request.state import EscalationKind
 
 
@@ -83,11 +83,11 @@ def ui_details(case: Case) -> str:
         lines.append(f"waiting for materials: {', '.join(s.missing_materials)}")
     if s.clock.due_at:
         paused = " (suspended: force majeure)" if s.clock.paused else ""
-        lines.append(f"{s.clock.limit_label}: due {_fmt(s.clock.due_at)}{paused}")
+        lines.append(f"{s.clock.limit_label}: due {case.when(s.clock.due_at)}{paused}")
     if s.acknowledge_due_at and not s.acknowledged_at:
-        lines.append(f"acknowledge by {_fmt(s.acknowledge_due_at)}")
+        lines.append(f"acknowledge by {case.when(s.acknowledge_due_at)}")
     if s.callback_due_at and s.state.value == "awaiting_callback":
-        lines.append(f"callback by {_fmt(s.callback_due_at)}")
+        lines.append(f"callback by {case.when(s.callback_due_at)}")
     if ever_breached(case):
         lines.append("**BREACHED**")
     return "\n\n".join(lines)

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from cablecare.domain import CaseState, Channel, Company, Kind, Setting, Severity
 from cablecare.policy import SlaPolicy
-from workflows.common import Record
+from workflows.common import Record, StatusRecord
 
 TIMELINE_KEPT = 200  # the newest entries stay in the workflow; the database keeps all of them
 
@@ -27,7 +27,7 @@ class EscalationKind(StrEnum):
     UNREACHABLE_REPORT = "unreachable_report"  # R4.5 report to the business lead
 
 
-class Clock(Record):
+class Clock(StatusRecord):
     """The SLA clock of the current round (a reopened case starts a new round, R5.2)."""
 
     round: int = 0
@@ -45,7 +45,7 @@ class Clock(Record):
     breached_at: datetime | None = None
 
 
-class Escalation(Record):
+class Escalation(StatusRecord):
     key: str
     kind: EscalationKind
     rule: str
@@ -55,7 +55,7 @@ class Escalation(Record):
     accountability_case_id: str | None = None
 
 
-class CallbackEntry(Record):
+class CallbackEntry(StatusRecord):
     seq: int
     agent_id: str
     at: datetime
@@ -65,7 +65,7 @@ class CallbackEntry(Record):
     note: str
 
 
-class TimelineEntry(Record):
+class TimelineEntry(StatusRecord):
     seq: int
     at: datetime
     type: str
@@ -74,7 +74,7 @@ class TimelineEntry(Record):
     rejected: bool = False
 
 
-class Referral(Record):
+class Referral(StatusRecord):
     """R2.6: where the case was referred, why, and that the department was contacted."""
 
     by: str
@@ -85,7 +85,7 @@ class Referral(Record):
     contacted: bool = True
 
 
-class Visit(Record):
+class Visit(StatusRecord):
     technician_id: str
     window_start: datetime
     window_end: datetime
@@ -93,7 +93,7 @@ class Visit(Record):
     missed: bool = False
 
 
-class PendingExtension(Record):
+class PendingExtension(StatusRecord):
     by: str
     reason: str
     extra_hours: int
@@ -116,7 +116,7 @@ class CaseContext(Record):
     policy: SlaPolicy
 
 
-class ServiceRequestSnapshot(Record):
+class ServiceRequestSnapshot(StatusRecord):
     """The `status` query (CONTRACT.md): everything staff see."""
 
     request_id: str
@@ -150,7 +150,7 @@ class ServiceRequestSnapshot(Record):
     cancel_reason: str | None = None
 
 
-class CustomerView(Record):
+class CustomerView(StatusRecord):
     """R4.8: what the customer may see. No internal notes, no staff phone numbers."""
 
     request_id: str

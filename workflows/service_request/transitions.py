@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from cablecare.domain import CaseState, ProgressStatus, UnreachableReason
 from workflows.service_request import clock as clk
-from workflows.service_request.case import Case, _fmt
+from workflows.service_request.case import Case
 from workflows.service_request.messages import (
     AcknowledgeUpdate,
     CancelUpdate,
@@ -38,9 +38,9 @@ def start_clock(case: Case, now: datetime, base_due_at: datetime) -> None:
         s.clock, at=now, base_due_at=base_due_at, label=limit.label, rule=limit.rule
     )
     s.state = CaseState.OPEN
-    case.log(now, "clock.started", detail=f"{limit.label}, due {_fmt(s.clock.due_at)}")
+    case.log(now, "clock.started", detail=f"{limit.label}, due {case.when(s.clock.due_at)}")
     if s.clock.round == 1 and s.kind.value != "complaint":
-        case.notify_subscriber("case_received", due_at=_fmt(s.clock.due_at))
+        case.notify_subscriber("case_received", due_at=case.when(s.clock.due_at))
     technician = s.technician_id or case.ctx.area_technician_id
     if technician is not None:
         assign(case, now, technician, by="system")
@@ -52,7 +52,7 @@ def assign(case: Case, now: datetime, technician_id: str, by: str) -> None:
     if s.state == CaseState.OPEN:
         s.state = CaseState.ASSIGNED
     case.log(now, "assigned", by=by, detail=technician_id)
-    case.notify_staff([technician_id], "staff_assigned", due_at=_fmt(s.clock.due_at))
+    case.notify_staff([technician_id], "staff_assigned", due_at=case.when(s.clock.due_at))
 
 
 def submit_materials(case: Case, now: datetime, u: SubmitMaterialsUpdate) -> None:
@@ -70,7 +70,7 @@ def acknowledge(case: Case, now: datetime, u: AcknowledgeUpdate) -> None:
     s.acknowledged_at = now
     s.first_response_at = s.first_response_at or now
     case.log(now, "acknowledged", by=u.by, detail=u.note)
-    case.notify_subscriber("complaint_acknowledged", due_at=_fmt(s.clock.due_at))
+    case.notify_subscriber("complaint_acknowledged", due_at=case.when(s.clock.due_at))
 
 
 def refer(case: Case, now: datetime, u: ReferUpdate) -> None:
@@ -92,13 +92,13 @@ def schedule_visit(case: Case, now: datetime, u: ScheduleVisitUpdate) -> None:
         now,
         "visit.scheduled",
         by=u.technician_id,
-        detail=f"{_fmt(u.window_start)} - {_fmt(u.window_end)}",
+        detail=f"{case.when(u.window_start)} - {case.when(u.window_end)}",
     )
     case.notify_subscriber(
         "visit_scheduled",
         technician_id=u.technician_id,
-        window_start=_fmt(u.window_start),
-        window_end=_fmt(u.window_end),
+        window_start=case.when(u.window_start),
+        window_end=case.when(u.window_end),
     )
 
 
@@ -179,7 +179,7 @@ def decide_extension(case: Case, now: datetime, u: DecideExtensionUpdate) -> Non
             now,
             "extension.approved",
             by=u.leader_id,
-            detail=f"+{pending.extra_hours} h, due {_fmt(s.clock.due_at)}",
+            detail=f"+{pending.extra_hours} h, due {case.when(s.clock.due_at)}",
         )
     else:
         case.log(now, "extension.refused", by=u.leader_id, detail=u.note)
@@ -195,7 +195,10 @@ def end_force_majeure(case: Case, now: datetime, u: ForceMajeureUpdate) -> None:
     s = case.snap
     s.clock = clk.resumed(s.clock, now)
     case.log(
-        now, "force_majeure.ended", by=u.leader_id, detail=f"{u.reason}; due {_fmt(s.clock.due_at)}"
+        now,
+        "force_majeure.ended",
+        by=u.leader_id,
+        detail=f"{u.reason}; due {case.when(s.clock.due_at)}",
     )
 
 
