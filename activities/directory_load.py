@@ -171,6 +171,8 @@ def _read_json(path: Path) -> Iterator[_RawRow]:
             for section, n, item in read_sections(fh):
                 if section not in SECTIONS:
                     unknown.add(section)
+                elif n == -1:
+                    continue  # a list begins
                 elif n == 0:
                     problems.append(f"{section}: must be a list of objects")
                 elif not isinstance(item, dict):

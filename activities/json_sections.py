@@ -38,16 +38,19 @@ class _Window:
         self.eof = False
 
     def fill(self) -> bool:
-        """Read more; False at the end of the file. Drops what was already decoded."""
+        """Read more; False at the end of the file (then nothing moves, so positions of an
+        error just found stay valid). Drops what was already decoded."""
         if self.eof:
+            return False
+        chunk = self.fh.read(_CHUNK)
+        if not chunk:
+            self.eof = True
             return False
         done = self.buf[: self.pos]
         self.lines += done.count("\n")
         self.offset += self.pos
-        chunk = self.fh.read(_CHUNK)
         self.buf, self.pos = self.buf[self.pos :] + chunk, 0
-        self.eof = chunk == ""
-        return not self.eof
+        return True
 
     def skip_ws(self) -> None:
         while True:
@@ -98,8 +101,9 @@ class _Window:
 def read_sections(fh: IO[str]) -> Iterator[tuple[str, int, Any]]:
     """Yield `(section, n, item)` for every item of every top-level list, n counting from 1.
 
-    A section whose value is not a list yields `(section, 0, value)` once, so that the caller
-    can refuse it in its own words.
+    A list section first yields `(section, -1, None)`, so that even an empty one is seen; a
+    section whose value is not a list yields `(section, 0, value)` once, so that the caller can
+    refuse it in its own words.
     """
     decoder = json.JSONDecoder()
     w = _Window(fh)
@@ -124,6 +128,7 @@ def read_sections(fh: IO[str]) -> Iterator[tuple[str, int, Any]]:
             else:
                 w.pos += 1
                 n = 0
+                yield key, -1, None
                 if w.peek() == "]":
                     w.pos += 1
                 else:
