@@ -141,9 +141,24 @@ def child(url: str, path: str) -> None:
 
     init_db(url)
     report = load_directory_file(url, Path(path))
-    sys.stdout.write(
-        "\nRESULT " + json.dumps({"subscribers": report.subscribers.model_dump()}) + "\n"
-    )
+    result: dict[str, Any] = {"subscribers": report.subscribers.model_dump()}
+    if url.startswith("postgresql"):
+        result["db_cpu_seconds"] = _backend_cpu(url)
+    sys.stdout.write("\nRESULT " + json.dumps(result) + "\n")
+
+
+def _backend_cpu(url: str) -> float | None:
+    """CPU of the PostgreSQL backend that ran the import (the pool hands the same connection
+    back), when the server runs on this machine: COPY and the merge run there, not here."""
+    from activities.db import get_engine
+
+    with get_engine(url).connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
 
 
 def main() -> None:
