@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import PlainSerializer
+from pydantic import PlainSerializer, WithJsonSchema
 
 DEFAULT_ZONE = "Asia/Shanghai"  # the policy's default (R4.4: local time is the operator's)
 
@@ -58,4 +58,9 @@ def _json_utc(value: Any) -> Any:
 # A datetime field that a JSON payload carries as UTC `Z`, whatever offset it was made with.
 # Python-side values keep their offset (only the JSON form changes), so code that reads the
 # field in memory sees exactly what it stored.
-UtcDatetime = Annotated[datetime, PlainSerializer(_json_utc, when_used="json")]
+# The published JSON Schema stays a plain `date-time` string (schemas/ is generated from it).
+UtcDatetime = Annotated[
+    datetime,
+    PlainSerializer(_json_utc, when_used="json"),
+    WithJsonSchema({"format": "date-time", "type": "string"}),
+]

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    StringConstraints,
-    field_serializer,
-)
-
-from cablecare.timefmt import machine
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 # Caller ids carry no personal data: a restricted alphabet keeps names and phones out (CONTRACT.md).
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
@@ -46,26 +36,4 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class StatusRecord(Record):
-    """Base of the status payloads other systems and tools read (`status` queries and what
-    they contain): every datetime goes out as UTC `Z` (issue 13.6, cablecare/timefmt.py).
-
-    Only the JSON form changes: in memory a value keeps the offset it was made with, and any
-    ISO 8601 form (an old history's `+08:00`) still reads back. Activity inputs and results
-    stay plain `Record`s: some carry local times on purpose (an end-of-day deadline)."""
-
-    @field_serializer("*", mode="wrap", when_used="json", check_fields=False)
-    def _utc_z(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
-        return machine(value) if isinstance(value, datetime) else handler(value)
-
-
-__all__ = [
-    "Id",
-    "AwareDatetime",
-    "ShortText",
-    "RequiredText",
-    "Message",
-    "Record",
-    "StatusRecord",
-    "Field",
-]
+__all__ = ["Id", "AwareDatetime", "ShortText", "RequiredText", "Message", "Record", "Field"]

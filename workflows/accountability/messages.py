@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from cablecare.domain import AccountabilitySeverity
+from cablecare.timefmt import UtcDatetime
 from workflows.common import (
     AwareDatetime,
     Field,
     Id,
     Message,
+    Record,
     RequiredText,
     ShortText,
-    StatusRecord,
 )
 
 WORKFLOW_NAME = "AccountabilityCase"
@@ -74,7 +74,7 @@ class DecideUpdate(Message):
     note: ShortText = ""
 
 
-class Decision(StatusRecord):
+class Decision(Record):
     supervisor_id: str
     requested_severity: AccountabilitySeverity
     final_severity: AccountabilitySeverity | None  # None: no sanction (R6.7 "or none")
@@ -83,10 +83,10 @@ class Decision(StatusRecord):
     aggravating: list[Aggravating]
     mitigating: list[Mitigating]
     note: str
-    decided_at: datetime
+    decided_at: UtcDatetime
 
 
-class AccountabilityStatus(StatusRecord):
+class AccountabilityStatus(Record):
     case_id: str
     staff_id: str
     lead_id: str | None
@@ -94,10 +94,10 @@ class AccountabilityStatus(StatusRecord):
     rule: str
     violation: str
     state: AccountabilityState
-    opened_at: datetime
-    statement_due_at: datetime | None
+    opened_at: UtcDatetime
+    statement_due_at: UtcDatetime | None
     statement: str | None = None
-    statement_at: datetime | None = None
+    statement_at: UtcDatetime | None = None
     statement_missed: bool = False  # R6.8 deadline passed without a statement
     prior_violations: int = 0  # R6.6 in the lookback window, this case excluded
     decision: Decision | None = None

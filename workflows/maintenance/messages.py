@@ -6,15 +6,14 @@ workflow imports it through the sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
 from cablecare.domain import NoticeKind
-from cablecare.timefmt import DEFAULT_ZONE
-from workflows.common import AwareDatetime, Id, Message, RequiredText, StatusRecord
+from cablecare.timefmt import DEFAULT_ZONE, UtcDatetime
+from workflows.common import AwareDatetime, Id, Message, Record, RequiredText
 
 WORKFLOW_NAME = "MaintenanceNotice"
 QUERY_STATUS = "status"
@@ -90,37 +89,37 @@ class Phase(StrEnum):
     CANCEL = "cancel"
 
 
-class Delivery(StatusRecord):
+class Delivery(Record):
     revision: int
     phase: Phase
     template: str
-    at: datetime
+    at: UtcDatetime
     subscribers: int  # SMS, one per subscriber
     captions: int  # TV captions, one per area
 
 
-class Change(StatusRecord):
+class Change(Record):
     revision: int
-    at: datetime
+    at: UtcDatetime
     by: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     emergency_approved_by: str | None = None
 
 
-class MaintenanceNoticeStatus(StatusRecord):
+class MaintenanceNoticeStatus(Record):
     """The `status` query: the plan as it stands and every delivery made so far."""
 
     notice_id: str
     kind: NoticeKind
     area_ids: list[str]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     text: str
     revision: int = 1
     state: NoticeState = NoticeState.SCHEDULED
     notice_hours: int = 24  # R9.5, from the policy at planning
-    notice_due_at: datetime | None = None  # when the current revision goes out
+    notice_due_at: UtcDatetime | None = None  # when the current revision goes out
     notified_revision: int = 0  # the newest revision every subscriber was told of
     started: bool = False
     emergency_approved_by: str | None = None

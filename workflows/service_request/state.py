@@ -5,14 +5,14 @@ Pure pydantic models, no I/O: safe inside the workflow sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import Field
 
 from cablecare.domain import CaseState, Channel, Company, Kind, Setting, Severity
 from cablecare.policy import SlaPolicy
-from workflows.common import Record, StatusRecord
+from cablecare.timefmt import UtcDatetime
+from workflows.common import Record
 
 TIMELINE_KEPT = 200  # the newest entries stay in the workflow; the database keeps all of them
 
@@ -27,77 +27,77 @@ class EscalationKind(StrEnum):
     UNREACHABLE_REPORT = "unreachable_report"  # R4.5 report to the business lead
 
 
-class Clock(StatusRecord):
+class Clock(Record):
     """The SLA clock of the current round (a reopened case starts a new round, R5.2)."""
 
     round: int = 0
-    started_at: datetime | None = None
-    base_due_at: datetime | None = None  # computed once by an activity, recorded in history
-    due_at: datetime | None = None  # base + approved extensions + force-majeure pauses
+    started_at: UtcDatetime | None = None
+    base_due_at: UtcDatetime | None = None  # computed once by an activity, recorded in history
+    due_at: UtcDatetime | None = None  # base + approved extensions + force-majeure pauses
     limit_label: str | None = None
     rule: str | None = None
     paused: bool = False  # R9.4 force majeure declared by a leader
-    paused_at: datetime | None = None
+    paused_at: UtcDatetime | None = None
     paused_seconds: float = 0.0
     extended_hours: int = 0  # R4.6 approved by a leader
     warned: bool = False
     breached: bool = False
-    breached_at: datetime | None = None
+    breached_at: UtcDatetime | None = None
 
 
-class Escalation(StatusRecord):
+class Escalation(Record):
     key: str
     kind: EscalationKind
     rule: str
-    at: datetime
+    at: UtcDatetime
     to: list[str]
     reason: str
     accountability_case_id: str | None = None
 
 
-class CallbackEntry(StatusRecord):
+class CallbackEntry(Record):
     seq: int
     agent_id: str
-    at: datetime
+    at: UtcDatetime
     reached: bool
     satisfied: bool | None
     problem_found: bool
     note: str
 
 
-class TimelineEntry(StatusRecord):
+class TimelineEntry(Record):
     seq: int
-    at: datetime
+    at: UtcDatetime
     type: str
     by: str | None = None
     detail: str = ""
     rejected: bool = False
 
 
-class Referral(StatusRecord):
+class Referral(Record):
     """R2.6: where the case was referred, why, and that the department was contacted."""
 
     by: str
-    at: datetime
+    at: UtcDatetime
     department: str
     contact: str
     reason: str
     contacted: bool = True
 
 
-class Visit(StatusRecord):
+class Visit(Record):
     technician_id: str
-    window_start: datetime
-    window_end: datetime
+    window_start: UtcDatetime
+    window_end: UtcDatetime
     kept: bool = False
     missed: bool = False
 
 
-class PendingExtension(StatusRecord):
+class PendingExtension(Record):
     by: str
     reason: str
     extra_hours: int
-    requested_at: datetime
+    requested_at: UtcDatetime
 
 
 class CaseContext(Record):
@@ -116,7 +116,7 @@ class CaseContext(Record):
     policy: SlaPolicy
 
 
-class ServiceRequestSnapshot(StatusRecord):
+class ServiceRequestSnapshot(Record):
     """The `status` query (CONTRACT.md): everything staff see."""
 
     request_id: str
@@ -130,17 +130,17 @@ class ServiceRequestSnapshot(StatusRecord):
     area_id: str
     priority: str
     policy_version: str
-    received_at: datetime
+    received_at: UtcDatetime
     missing_materials: list[str] = Field(default_factory=list)
     materials: list[str] = Field(default_factory=list)
     clock: Clock = Field(default_factory=Clock)
-    acknowledged_at: datetime | None = None
-    acknowledge_due_at: datetime | None = None
-    first_response_at: datetime | None = None
-    resolved_at: datetime | None = None
+    acknowledged_at: UtcDatetime | None = None
+    acknowledge_due_at: UtcDatetime | None = None
+    first_response_at: UtcDatetime | None = None
+    resolved_at: UtcDatetime | None = None
     resolution: str | None = None
-    callback_due_at: datetime | None = None
-    closed_at: datetime | None = None
+    callback_due_at: UtcDatetime | None = None
+    closed_at: UtcDatetime | None = None
     visit: Visit | None = None
     referrals: list[Referral] = Field(default_factory=list)
     pending_extension: PendingExtension | None = None
@@ -150,17 +150,17 @@ class ServiceRequestSnapshot(StatusRecord):
     cancel_reason: str | None = None
 
 
-class CustomerView(StatusRecord):
+class CustomerView(Record):
     """R4.8: what the customer may see. No internal notes, no staff phone numbers."""
 
     request_id: str
     kind: Kind
     state: CaseState
-    received_at: datetime
+    received_at: UtcDatetime
     missing_materials: list[str]
-    due_at: datetime | None
+    due_at: UtcDatetime | None
     paused: bool
-    visit_window_start: datetime | None
-    visit_window_end: datetime | None
-    resolved_at: datetime | None
+    visit_window_start: UtcDatetime | None
+    visit_window_end: UtcDatetime | None
+    resolved_at: UtcDatetime | None
     technician_id: str | None  # the work ID a technician shows at the door (R9.7)
