@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
@@ -13,6 +12,7 @@ from temporalio import activity
 
 from activities.directory_tables import Subscriber
 from cablecare.policy import SlaPolicy
+from cablecare.timefmt import human
 
 PAGE_SIZE = 500
 
@@ -37,8 +37,9 @@ def insert_ignore(session: Session, table: type[SQLModel], rows: Sequence[dict[s
 
 
 def local_text(moment: datetime, timezone: str) -> str:
-    """A time as customers read it: the operator's local time, to the minute."""
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    """A time as customers read it: the operator's local time, to the minute, with its offset
+    (the one rule for times people read, cablecare/timefmt.py)."""
+    return human(moment, timezone)
 
 
 def contact_params(policy: SlaPolicy) -> dict[str, str]:

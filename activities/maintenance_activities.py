@@ -6,13 +6,13 @@ announcement), every delivery row a unique key, so a retried activity sends noth
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -24,7 +24,6 @@ from activities.duty_common import (
     insert_ignore,
     local_text,
     resume_point,
-    subscriber_pages,
 )
 from activities.duty_tables import MaintenanceDelivery, MaintenanceNoticeRecord
 from activities.notifications import (
@@ -63,6 +62,26 @@ def message_key(data: DeliverInput, recipient: str, channel: Channel) -> str:
     if data.phase == Phase.NOTICE:
         return f"{base}/{recipient}/{channel.value}"
     return f"{base}/{data.phase.value}/{recipient}/{channel.value}"
+
+
+def _subscriber_id_pages(session: Session, area_id: str, after: str) -> Iterator[list[str]]:
+    """The ids of an area's subscribers, by id, a page at a time, starting after `after`.
+
+    Ids only: a notice needs nobody's name or phone here (the gateway looks them up), and
+    loading whole rows as objects cost more than sending (100,000 subscribers, 13.10)."""
+    while True:
+        page = list(
+            session.exec(
+                select(Subscriber.subscriber_id)
+                .where(Subscriber.area_id == area_id, col(Subscriber.subscriber_id) > after)
+                .order_by(col(Subscriber.subscriber_id))
+                .limit(NOTICE_PAGE_SIZE)
+            ).all()
+        )
+        if not page:
+            return
+        yield page
+        after = page[-1]
 
 
 class MaintenanceActivities:
@@ -150,11 +169,11 @@ class MaintenanceActivities:
             new += self._send(data, RecipientKind.AREA, area_id, Channel.TV_CAPTION, params)
             captions += 1
             with self.sessions() as session:
-                for page in subscriber_pages(
-                    session, area_id, after if index == start_area else "", NOTICE_PAGE_SIZE
+                for page in _subscriber_id_pages(
+                    session, area_id, after if index == start_area else ""
                 ):
                     now = datetime.now(UTC)
-                    new += self._send_page(data, [sub.subscriber_id for sub in page], params)
+                    new += self._send_page(data, page, params)
                     insert_ignore(
                         session,
                         MaintenanceDelivery,
@@ -163,7 +182,7 @@ class MaintenanceActivities:
                                 "notice_id": data.notice_id,
                                 "revision": data.revision,
                                 "phase": data.phase.value,
-                                "subscriber_id": sub.subscriber_id,
+                                "subscriber_id": sub,
                                 "area_id": area_id,
                                 "at": now,
                             }
@@ -171,7 +190,7 @@ class MaintenanceActivities:
                         ],
                     )
                     session.commit()
-                    activity.heartbeat((index, page[-1].subscriber_id))
+                    activity.heartbeat((index, page[-1]))
         with self.sessions() as session:
             reached = session.exec(
                 select(func.count())
