@@ -6,6 +6,13 @@ reported in one error (`<section> row <n> (line <l>), field <name>: <reason>`), 
 file without problems is written, in one transaction. Rows are upserted by primary key, so
 loading the same file again changes nothing. Nothing is ever deleted: the operator's other
 systems remain the source of truth for leavers.
+
+Scale (issue 13.9): the file is read one row at a time (CSV; JSON through
+activities/json_sections.py). Areas and staff, a few thousand rows, are validated in memory;
+subscribers, millions, are validated one by one and staged in a temporary table of the import's
+transaction (activities/subscriber_staging.py: COPY on PostgreSQL), where duplicates and
+unknown areas are found by SQL and the merge writes only new or changed rows. Memory stays at
+one batch; at most MAX_PROBLEMS problems of each kind are listed, the rest counted.
 """
 
 from __future__ import annotations
