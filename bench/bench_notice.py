@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from activities.db import SessionFactory
+from activities.db import SessionFactory, get_engine
 from activities.directory_load import load_directory_file
 from activities.notification_tables import OutboxMessage
 from bench.bench_import import drop_pg, fresh_pg
@@ -137,6 +137,8 @@ async def one_engine(url: str, folder: Path, n: int) -> dict[str, Any]:
 async def main_async(args: argparse.Namespace) -> None:
     runs: list[dict[str, Any]] = []
     engines = ["sqlite"] + ([] if args.no_pg else ["postgresql"])
+    if args.only:
+        engines = [args.only]
     for engine in engines:
         with tempfile.TemporaryDirectory(prefix="bench-notice-") as tmp:
             folder = Path(tmp)
@@ -144,6 +146,7 @@ async def main_async(args: argparse.Namespace) -> None:
             try:
                 r = await one_engine(url, folder, args.subscribers)
             finally:
+                get_engine(url).dispose()  # the pool's connections, before the drop
                 if engine == "postgresql":
                     drop_pg(args.pg, url)
             r["engine"] = engine
@@ -169,6 +172,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
     asyncio.run(main_async(parser.parse_args()))
 
 
