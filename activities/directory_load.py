@@ -39,6 +39,7 @@ from sqlmodel import Session, SQLModel, col, select
 from activities.db import get_engine
 from activities.directory_tables import Area, Staff, Subscriber
 from activities.json_sections import JsonSectionsError, read_sections
+from activities.subscriber_staging import COLUMNS as STAGED_COLUMNS
 from activities.subscriber_staging import SubscriberStaging, SubscriberValues
 from cablecare.domain import Company, Role, Setting
 
@@ -378,16 +379,9 @@ def _stage_subscriber(staging: SubscriberStaging, raw: _RawRow) -> list[str]:
     row, problems = _validate_row(raw)
     values: SubscriberValues | None = None
     if isinstance(row, SubscriberIn):
-        values = (
-            row.subscriber_id,
-            row.name,
-            row.phone,
-            row.address,
-            row.area_id,
-            row.key_account,
-            row.hardship,
-            row.fee_expires_on,
-        )
+        # One value per column of the subscriber table (a column the model lacks fails here,
+        # loudly, instead of being staged empty).
+        values = tuple(getattr(row, column) for column in STAGED_COLUMNS)
     staging.add(raw.number, raw.line, raw.data.get("subscriber_id"), values)
     return problems
 

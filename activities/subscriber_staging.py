@@ -15,26 +15,27 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Boolean, Connection, Date, text
+
+from activities.directory_tables import Subscriber
 
 STAGE = "import_subscriber"
-# The subscriber table's columns, in the order rows are staged (directory_tables.Subscriber).
-COLUMNS = (
-    "subscriber_id",
-    "name",
-    "phone",
-    "address",
-    "area_id",
-    "key_account",
-    "hardship",
-    "fee_expires_on",
+_TABLE = Subscriber.__table__  # type: ignore[attr-defined]
+# The subscriber table's columns, in the order rows are staged: taken from the table itself,
+# so a column added to the directory is staged and merged without a change here.
+COLUMNS: tuple[str, ...] = tuple(c.name for c in _TABLE.columns)
+assert COLUMNS[0] == "subscriber_id", "the primary key leads: the merge compares the rest"
+_TYPES = tuple(
+    "BOOLEAN" if isinstance(c.type, Boolean) else "DATE" if isinstance(c.type, Date) else "TEXT"
+    for c in _TABLE.columns
 )
-_TYPES = ("TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "BOOLEAN", "BOOLEAN", "DATE")
+_AREA = COLUMNS.index("area_id")
+_DATES = [i for i, t in enumerate(_TYPES) if t == "DATE"]
 BATCH = 5_000
 
 _NO_VALUES = (None,) * (len(COLUMNS) - 1)
 
-SubscriberValues = tuple[str, str, str, str, str, bool, bool, date | None]
+SubscriberValues = tuple[Any, ...]  # one value per COLUMNS entry
 
 
 class SubscriberStaging:
@@ -68,14 +69,16 @@ class SubscriberStaging:
             ident = ident if isinstance(ident, str) else None
             row: tuple[Any, ...] = (number, line, False, ident) + _NO_VALUES
         else:
-            self.areas.add(values[4])
-            fee = values[7]
-            if fee is not None and not self.postgres:
+            self.areas.add(values[_AREA])
+            if not self.postgres and any(values[i] is not None for i in _DATES):
                 # SQLAlchemy stores a SQLite DATE as 'YYYY-MM-DD' text: stage it the same
                 # way, so that the change check compares like with like.
-                row = (number, line, True, *values[:7], fee.isoformat())
-            else:
-                row = (number, line, True, *values)
+                staged = list(values)
+                for i in _DATES:
+                    if isinstance(staged[i], date):
+                        staged[i] = staged[i].isoformat()
+                values = tuple(staged)
+            row = (number, line, True, *values)
         self._batch.append(row)
         self.rows += 1
         if len(self._batch) >= BATCH:
