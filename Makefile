@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest smoke compose-check bench-assessment bench bench-scale bench-simulate test-reliability clean
+.PHONY: install run test lint typecheck pytest smoke compose-check bench-assessment bench bench-scale bench-simulate bench-import bench-notice test-reliability clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,14 @@ test: lint typecheck pytest
 
 bench-assessment: install  ## R3.3 assessment over 1,000,000 work orders, SQLite and PostgreSQL
 	$(BIN)/python bench/bench_assessment.py
+
+# Directory import of 1,000,000 subscribers, SQLite and PostgreSQL, JSON and CSV (~15 min).
+bench-import: install
+	$(BIN)/python -m bench.bench_import
+
+# A maintenance notice to an area of 100,000 subscribers, SQLite and PostgreSQL (~5 min).
+bench-notice: install
+	$(BIN)/python -m bench.bench_notice
 
 # Full fault cases vs a bare workflow on the embedded server (~3 min); BENCHMARKS.md.
 bench: install

@@ -6,16 +6,24 @@ reported in one error (`<section> row <n> (line <l>), field <name>: <reason>`), 
 file without problems is written, in one transaction. Rows are upserted by primary key, so
 loading the same file again changes nothing. Nothing is ever deleted: the operator's other
 systems remain the source of truth for leavers.
+
+Scale (issue 13.9): the file is read one row at a time (CSV; JSON through
+activities/json_sections.py). Areas and staff, a few thousand rows, are validated in memory;
+subscribers, millions, are validated one by one and staged in a temporary table of the import's
+transaction (activities/subscriber_staging.py: COPY on PostgreSQL), where duplicates and
+unknown areas are found by SQL and the merge writes only new or changed rows. Memory stays at
+one batch; at most MAX_PROBLEMS problems of each kind are listed, the rest counted.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from pydantic import (
@@ -31,12 +39,18 @@ from sqlmodel import Session, SQLModel, col, select
 
 from activities.db import get_engine
 from activities.directory_tables import Area, Staff, Subscriber
+from activities.json_sections import JsonSectionsError, read_sections
+from activities.subscriber_staging import COLUMNS as STAGED_COLUMNS
+from activities.subscriber_staging import SubscriberStaging, SubscriberValues
 from activities.supervision import publication
 from activities.supervision.tables import CompanyUnit, Outlet
 from cablecare.domain import Company, Role, Setting
 from cablecare.storable import check_text
 
 log = structlog.get_logger(__name__)
+
+_T = TypeVar("_T")
+MAX_PROBLEMS = 1000  # listed per kind of problem; the rest are counted
 
 DirectoryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 # Every text cell must be storable by every database (issue 9.3: no NUL or control characters).
@@ -179,49 +193,59 @@ SECTIONS: dict[str, tuple[type[_Row], type[SQLModel], str]] = {
 }
 
 
-class _RawRow(BaseModel):
-    """One input row before validation, with where it came from (for the error message)."""
+@dataclass(slots=True)
+class _RawRow:
+    """One input row before validation, with where it came from (for the error message).
+
+    A plain dataclass: a million of them pass through an import, one at a time."""
 
     section: str
     number: int  # 1-based row number within its section
-    line: int | None = None  # CSV: the file line the row ends on
+    line: int | None  # CSV: the file line the row ends on
     data: dict[str, Any]
 
     def where(self, field: str) -> str:
-        at = f" (line {self.line})" if self.line is not None else ""
-        return f"{self.section} row {self.number}{at}, field {field}"
+        return _where(self.section, self.number, self.line, field)
 
 
-# --- readers -----------------------------------------------------------------------------
+def _where(section: str, number: int, line: int | None, field: str) -> str:
+    at = f" (line {line})" if line is not None else ""
+    return f"{section} row {number}{at}, field {field}"
 
 
-def _read_json(path: Path) -> list[_RawRow]:
+# --- readers: each yields the rows of its file one at a time -----------------------------
+
+
+def _read_json(path: Path) -> Iterator[_RawRow]:
+    """Rows of a JSON file in file order, streamed (activities/json_sections.py).
+
+    Problems of the document's shape (unknown keys, a section that is not a list, an item
+    that is not an object) are collected to the end and refused together, as before."""
+    problems: list[str] = []
+    unknown: set[str] = set()
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        with path.open(encoding="utf-8") as fh:
+            for section, n, item in read_sections(fh):
+                if section not in SECTIONS:
+                    unknown.add(section)
+                elif n == -1:
+                    continue  # a list begins
+                elif n == 0:
+                    problems.append(f"{section}: must be a list of objects")
+                elif not isinstance(item, dict):
+                    problems.append(f"{section} row {n}, field (row): must be an object")
+                elif not unknown and not problems:
+                    yield _RawRow(section=section, number=n, line=None, data=item)
+    except (OSError, UnicodeDecodeError) as exc:
         raise DirectoryLoadError(str(path), [f"cannot read JSON: {exc}"]) from exc
-    if not isinstance(doc, dict):
-        raise DirectoryLoadError(str(path), ["the file must hold one JSON object"])
-    unknown = sorted(set(doc) - set(SECTIONS))
+    except JsonSectionsError as exc:
+        raise DirectoryLoadError(str(path), [exc.problem]) from exc
     if unknown:
         raise DirectoryLoadError(
-            str(path), [f"unknown key(s) {unknown}; expected {sorted(SECTIONS)}"]
+            str(path), [f"unknown key(s) {sorted(unknown)}; expected {sorted(SECTIONS)}"]
         )
-    rows: list[_RawRow] = []
-    problems: list[str] = []
-    for section in SECTIONS:
-        items = doc.get(section, [])
-        if not isinstance(items, list):
-            problems.append(f"{section}: must be a list of objects")
-            continue
-        for n, item in enumerate(items, start=1):
-            if not isinstance(item, dict):
-                problems.append(f"{section} row {n}, field (row): must be an object")
-                continue
-            rows.append(_RawRow(section=section, number=n, data=item))
     if problems:
         raise DirectoryLoadError(str(path), problems)
-    return rows
 
 
 def _csv_files(paths: Iterable[Path]) -> dict[str, Path]:
@@ -242,8 +266,7 @@ def _csv_files(paths: Iterable[Path]) -> dict[str, Path]:
     return found
 
 
-def _read_csv(section: str, path: Path) -> list[_RawRow]:
-    rows: list[_RawRow] = []
+def _read_csv(section: str, path: Path) -> Iterator[_RawRow]:
     try:
         # utf-8-sig: spreadsheets save Chinese CSV with a byte-order mark.
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -255,54 +278,67 @@ def _read_csv(section: str, path: Path) -> list[_RawRow]:
                         data["(extra cells)"] = value
                     elif value is not None and value.strip() != "":
                         data[key.strip()] = value  # empty cell = field not given
-                rows.append(_RawRow(section=section, number=n, line=reader.line_num, data=data))
+                yield _RawRow(section=section, number=n, line=reader.line_num, data=data)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DirectoryLoadError(str(path), [f"cannot read CSV: {exc}"]) from exc
-    return rows
 
 
 # --- validation --------------------------------------------------------------------------
 
 
+def _validate_row(raw: _RawRow) -> tuple[_Row | None, list[str]]:
+    """One row against its model: the row, or the problems naming row and field."""
+    model, _table, _key = SECTIONS[raw.section]
+    try:
+        return model.model_validate(raw.data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = err["loc"]
+            field = str(loc[0]) if loc else "(row)"
+            item = f" (item {int(loc[1]) + 1})" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            problems.append(f"{raw.where(field)}: {err['msg']}{item}")
+        return None, problems
+
+
 def _validate(rows: list[_RawRow]) -> tuple[dict[str, list[tuple[_RawRow, _Row]]], list[str]]:
+    """Areas and staff (a few thousand rows at most: validated in memory)."""
     valid: dict[str, list[tuple[_RawRow, _Row]]] = {s: [] for s in SECTIONS}
     problems: list[str] = []
     seen: dict[tuple[str, str], int] = {}
     for raw in rows:
-        model, _table, key = SECTIONS[raw.section]
+        _model, _table, key = SECTIONS[raw.section]
         ident = raw.data.get(key)
         if isinstance(ident, str):
             first = seen.setdefault((raw.section, ident), raw.number)
             if first != raw.number:
                 problems.append(f"{raw.where(key)}: duplicate id {ident!r} (first at row {first})")
                 continue
-        try:
-            valid[raw.section].append((raw, model.model_validate(raw.data)))
-        except ValidationError as exc:
-            for err in exc.errors():
-                loc = err["loc"]
-                field = str(loc[0]) if loc else "(row)"
-                item = (
-                    f" (item {int(loc[1]) + 1})" if len(loc) > 1 and isinstance(loc[1], int) else ""
-                )
-                problems.append(f"{raw.where(field)}: {err['msg']}{item}")
+        row, row_problems = _validate_row(raw)
+        if row is not None:
+            valid[raw.section].append((raw, row))
+        problems += row_problems
     return valid, problems
 
 
-def _check_references(
-    session: Session, valid: Mapping[str, list[tuple[_RawRow, _Row]]], raw_rows: list[_RawRow]
-) -> list[str]:
-    """Areas must exist (in the file or the database) and an area's technician must be
-    certified for `technician` (R3.1, R8.1). The file's own rows win over the database."""
-    problems: list[str] = []
+def _known_areas(session: Session, raw_rows: list[_RawRow]) -> set[str]:
     # Ids of rows that failed validation still count as present: reporting their dependants
     # as "unknown area" would only bury the real problem.
     file_areas = {
         r.data["area_id"] for r in raw_rows if r.section == "areas" and "area_id" in r.data
     }
-    db_areas = set(session.exec(select(Area.area_id)).all())
-    known_areas = file_areas | db_areas
+    return file_areas | set(session.exec(select(Area.area_id)).all())
 
+
+def _check_references(
+    session: Session,
+    valid: Mapping[str, list[tuple[_RawRow, _Row]]],
+    known_areas: set[str],
+    subscribers: SubscriberStaging,
+) -> list[str]:
+    """Areas must exist (in the file or the database) and an area's technician must be
+    certified for `technician` (R3.1, R8.1). The file's own rows win over the database."""
+    problems: list[str] = []
     certified: dict[str, bool] = {
         s.staff_id: Role.TECHNICIAN.value in s.certified_roles
         for s in session.exec(select(Staff)).all()
@@ -319,10 +355,10 @@ def _check_references(
             problems.append(f"{raw.where('reports_to')}: unknown staff {row.reports_to!r}")
         elif row.reports_to == row.staff_id:
             problems.append(f"{raw.where('reports_to')}: a person cannot report to themselves")
-    for raw, row in valid["subscribers"]:
-        assert isinstance(row, SubscriberIn)
-        if row.area_id not in known_areas:
-            problems.append(f"{raw.where('area_id')}: unknown area {row.area_id!r}")
+    unknown, extra = _take(subscribers.unknown_areas(known_areas))
+    for number, line, area in unknown:
+        problems.append(f"{_where('subscribers', number, line, 'area_id')}: unknown area {area!r}")
+    problems += _not_listed(extra, "subscriber row(s) with an unknown area")
     for raw, row in valid["areas"]:
         assert isinstance(row, AreaIn)
         if row.technician_id not in certified:
@@ -364,6 +400,23 @@ def _check_organisation(
     ]
 
 
+def _take(found: Iterable[_T], limit: int = MAX_PROBLEMS) -> tuple[list[_T], int]:
+    """The first `limit` items and how many more there were: a file of a million bad rows
+    needs examples and a count, not a million lines (nor their memory)."""
+    kept: list[_T] = []
+    extra = 0
+    for item in found:
+        if len(kept) < limit:
+            kept.append(item)
+        else:
+            extra += 1
+    return kept, extra
+
+
+def _not_listed(extra: int, what: str) -> list[str]:
+    return [f"... and {extra} more {what} not listed"] if extra else []
+
+
 # --- writing -----------------------------------------------------------------------------
 
 
@@ -403,22 +456,79 @@ def _upsert(session: Session, section: str, rows: list[_Row]) -> TableCounts:
     return counts
 
 
-def _load(url: str, source: str, raw_rows: list[_RawRow]) -> LoadReport:
-    valid, problems = _validate(raw_rows)
+def _stage_subscriber(staging: SubscriberStaging, raw: _RawRow) -> list[str]:
+    """Validate one subscriber row and stage it (its id only when invalid)."""
+    row, problems = _validate_row(raw)
+    values: SubscriberValues | None = None
+    if isinstance(row, SubscriberIn):
+        # One value per column of the subscriber table (a column the model lacks fails here,
+        # loudly, instead of being staged empty).
+        values = tuple(getattr(row, column) for column in STAGED_COLUMNS)
+    staging.add(raw.number, raw.line, raw.data.get("subscriber_id"), values)
+    return problems
+
+
+def _load(url: str, source: str, raw_rows: Iterator[_RawRow]) -> LoadReport:
+    """Areas and staff are held in memory (thousands); subscribers (millions) stream through
+    validation into a staging table and are merged by SQL (subscriber_staging.py, 13.9).
+    One transaction: all rows or none."""
     engine = get_engine(url)
     with Session(engine) as session:
-        problems += _check_references(session, valid, raw_rows)
-        if problems:
-            raise DirectoryLoadError(source, problems)
-        report = LoadReport(source=source)
-        for section in SECTIONS:
-            counts = _upsert(session, section, [row for _raw, row in valid[section]])
-            setattr(report, section, counts)
-        session.flush()
-        # (三)5 what the load changed in the disclosure is republished and announced, in the
-        # same transaction: a refused or failed load publishes nothing.
-        report.republished = publication.republish_changed(session)
-        session.commit()  # one transaction per file: all rows or none
+        staging = SubscriberStaging(session.connection())
+        try:
+            small: list[_RawRow] = []
+            row_problems: list[tuple[int, str]] = []  # subscribers: (row number, problem)
+            extra_invalid = 0
+            for raw in raw_rows:
+                if raw.section != "subscribers":
+                    small.append(raw)
+                    continue
+                for problem in _stage_subscriber(staging, raw):
+                    if len(row_problems) < MAX_PROBLEMS:
+                        row_problems.append((raw.number, problem))
+                    else:
+                        extra_invalid += 1
+            staging.prepare()
+
+            valid, problems = _validate(small)
+            # A repeated id is reported as a duplicate only, as before: its other faults would
+            # be noise once the row itself is refused.
+            dups, extra_dups = _take(staging.duplicates())
+            repeated = {number for number, _line, _ident, _first in dups}
+            row_problems = [(n, p) for n, p in row_problems if n not in repeated]
+            row_problems += [
+                (
+                    n,
+                    f"{_where('subscribers', n, line, 'subscriber_id')}: duplicate id {ident!r} "
+                    f"(first at row {first})",
+                )
+                for n, line, ident, first in dups
+            ]
+            problems += [p for _n, p in sorted(row_problems, key=lambda item: item[0])]
+            problems += _not_listed(extra_invalid, "invalid subscriber field(s)")
+            problems += _not_listed(extra_dups, "duplicate subscriber id(s)")
+            problems += _check_references(session, valid, _known_areas(session, small), staging)
+            if problems:
+                raise DirectoryLoadError(source, problems)  # the session rolls everything back
+            report = LoadReport(source=source)
+            for section in SECTIONS:
+                if section == "subscribers":
+                    continue  # staged and merged below, in bulk
+                counts = _upsert(session, section, [row for _raw, row in valid[section]])
+                setattr(report, section, counts)
+            session.flush()  # areas before the subscribers that name them
+            inserted, updated, unchanged = staging.merge()
+            report.subscribers = TableCounts(
+                inserted=inserted, updated=updated, unchanged=unchanged
+            )
+            staging.close()
+            session.flush()
+            # (三)5 what the load changed in the disclosure is republished and announced, in
+            # the same transaction: a refused or failed load publishes nothing.
+            report.republished = publication.republish_changed(session)
+            session.commit()  # one transaction per file: all rows or none
+        finally:
+            staging.close()
     # Counts only: names, phones and addresses never go to the logs.
     log.info(
         "directory.loaded",
@@ -437,10 +547,7 @@ def load_directory_csv(url: str, *paths: Path) -> LoadReport:
     """Import CSV files: folders holding `areas.csv`, `staff.csv`, `subscribers.csv`, or those
     files themselves. All the files together form one import (one transaction)."""
     files = _csv_files(paths)
-    rows: list[_RawRow] = []
-    for section in SECTIONS:
-        if section in files:
-            rows += _read_csv(section, files[section])
+    rows = chain.from_iterable(_read_csv(s, files[s]) for s in SECTIONS if s in files)
     return _load(url, ", ".join(str(p) for p in paths), rows)
 
 

@@ -7,14 +7,15 @@ line; a line chart per indicator for the months of the year.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
 from activities.reports import AreaAssessment, AssessmentReport, ReportKind
+from cablecare.csv_export import to_csv as csv_to_text
+from cablecare.timefmt import human
 
 CSV_FIELDS = [
     "area_id", "name", "company", "households", "complaints", "complaint_rate", "work_orders",
@@ -32,15 +33,39 @@ def to_json(report: AssessmentReport) -> str:
     return json.dumps(report.as_json(), ensure_ascii=False, indent=2)
 
 
+# Decimal places of each derived figure in the CSV: what the page shows, as a fraction
+# (permille with 2 decimals = 5 places, percent with 1 decimal = 3 places, whole households).
+CSV_DIGITS = {
+    "complaint_rate": 5,
+    "response_rate": 3,
+    "satisfaction": 3,
+    "growth_attainment": 3,
+    "households_per_technician": 0,
+}
+
+
+def _rounded(row: dict[str, object]) -> dict[str, object]:
+    out = dict(row)
+    for name, digits in CSV_DIGITS.items():
+        value = out.get(name)
+        if isinstance(value, float):
+            out[name] = round(value, digits) if digits else round(value)
+    return out
+
+
 def to_csv(report: AssessmentReport) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["period", *CSV_FIELDS], extrasaction="ignore")
-    writer.writeheader()
-    for area in [*report.areas, report.total]:
-        row = area.row()
-        row["targets_missed"] = ";".join(row["targets_missed"])
-        writer.writerow({"period": report.period, **row})
-    return out.getvalue()
+    """13.8: numbers rounded as the page shows them; names from the directory can never act
+    as spreadsheet formulas (cablecare/csv_export.py)."""
+    rows = (
+        {"period": report.period, **_rounded(_joined(a.row()))}
+        for a in [*report.areas, report.total]
+    )
+    return csv_to_text(["period", *CSV_FIELDS], rows)
+
+
+def _joined(row: dict[str, Any]) -> dict[str, Any]:
+    """Lists (the targets an area missed) as one cell."""
+    return {k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()}
 
 
 # --- formatting --------------------------------------------------------------------------------
@@ -443,7 +468,7 @@ def to_html(report: AssessmentReport) -> str:
     title = f"服务区{what} {report.period}"
     sub = (
         f"Area assessment {report.period} (R3.3, R3.4, R3.1) · 时区 {report.timezone} · "
-        f"政策版本 {report.policy_version} · 生成于 {report.computed_at:%Y-%m-%d %H:%M} UTC"
+        f"政策版本 {report.policy_version} · 生成于 {human(report.computed_at, report.timezone)}"
     )
     body = "".join(
         [

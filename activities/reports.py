@@ -42,6 +42,7 @@ from activities.directory_tables import Area
 from activities.duty_tables import SubscriptionChange
 from cablecare.domain import Kind
 from cablecare.policy import SlaPolicy
+from cablecare.timefmt import machine
 
 RESPONSE_HOURS = 24  # R3.3 "24-hour work-order response rate"
 # Escalations that are violations (R4.7, R9.2, R5.1, R9.7), counted per 1,000 households.
@@ -205,10 +206,10 @@ class AssessmentReport(BaseModel):
             "kind": self.kind.value,
             "period": self.period,
             "timezone": self.timezone,
-            "starts": self.starts.isoformat(),
-            "ends": self.ends.isoformat(),
+            "starts": machine(self.starts),  # 13.6: machine payloads in UTC Z
+            "ends": machine(self.ends),
             "policy_version": self.policy_version,
-            "computed_at": self.computed_at.isoformat(),
+            "computed_at": machine(self.computed_at),
             "areas": [a.row() for a in self.areas],
             "total": self.total.row(),
             "over_norm": self.over_norm,

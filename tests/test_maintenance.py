@@ -19,7 +19,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities import duty_common
+from activities import maintenance_activities
 from activities.db import SessionFactory
 from activities.directory_tables import Subscriber
 from activities.duty_tables import MaintenanceDelivery, MaintenanceNoticeRecord
@@ -289,7 +289,7 @@ async def test_r9_5_delivery_pages_and_sends_each_message_once(
     worker_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run the delivery activity twice with tiny pages: the second run sends nothing."""
-    monkeypatch.setattr(duty_common, "PAGE_SIZE", 4)
+    monkeypatch.setattr(maintenance_activities, "NOTICE_PAGE_SIZE", 4)
     sessions = SessionFactory(worker_settings.database_url)
     acts = MaintenanceActivities(sessions, OutboxSender(sessions), worker_settings)
     starts = datetime.now(UTC) + timedelta(days=2)

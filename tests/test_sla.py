@@ -166,7 +166,7 @@ def test_r4_4_cli_sla_due_urban_installation_national_day(sla_cli: ModuleType) -
     code, out, err = run(sla_cli, "--kind", "installation", "--start", "2026-09-30T10:00:00+08:00")
     assert code == 0, err
     answer = json.loads(out)
-    assert answer["due_at"] == "2026-10-14T00:00:00+08:00"
+    assert answer["due_at"] == "2026-10-13T16:00:00Z"  # 24:00 on 13 Oct in Shanghai (13.6)
     assert answer["rule"] == "R4.4" and answer["policy_version"] == POLICY.version
 
 
@@ -181,17 +181,17 @@ def test_r4_4_cli_sla_due_rural_installation(sla_cli: ModuleType) -> None:
         "2026-09-30T10:00:00+08:00",
     )
     assert code == 0, err
-    assert json.loads(out)["due_at"] == "2026-10-21T00:00:00+08:00"
+    assert json.loads(out)["due_at"] == "2026-10-20T16:00:00Z"
 
 
 def test_r4_3_cli_sla_due_major_fault(sla_cli: ModuleType) -> None:
-    # The start may come in any offset; the answer is in the operator's time.
+    # The start may come in any offset; JSON answers in UTC Z (13.6), whatever the zone.
     code, out, err = run(
         sla_cli, "--kind", "fault", "--severity", "major", "--start", "2026-09-30T02:00:00Z"
     )
     assert code == 0, err
     answer = json.loads(out)
-    assert answer["due_at"] == "2026-10-03T10:00:00+08:00"
+    assert answer["due_at"] == "2026-10-03T02:00:00Z" and answer["start"] == "2026-09-30T02:00:00Z"
     assert answer["limit"] == {"hours": 72} and answer["rule"] == "R4.3"
 
 

@@ -17,6 +17,8 @@ from activities.callback_plan_activities import (
 )
 from activities.db import SessionFactory, init_db
 from activities.duty_tables import KeyAccountCallback
+from cablecare.cli.tables import print_table
+from cablecare.csv_export import to_csv
 from cablecare.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -25,6 +27,12 @@ app = typer.Typer(no_args_is_help=True)
 @app.callback()
 def callbacks() -> None:
     """Key-account callback plan (R5.4): tasks and their results."""
+
+
+CSV_FIELDS = [
+    "task_id", "period", "subscriber_id", "area_id", "assigned_to", "due_on", "state",
+    "reached", "satisfied", "problem_found", "note",
+]  # fmt: skip
 
 
 def _row(task: KeyAccountCallback) -> dict[str, object]:
@@ -66,6 +74,7 @@ def list_tasks(
     period: str | None = typer.Option(None, "--period", help="YYYY-MM", callback=_period),
     open_only: bool = typer.Option(False, "--open", help="Only tasks without a result."),
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+    as_csv: bool = typer.Option(False, "--csv", help="CSV (spreadsheet-safe) instead."),
 ) -> None:
     """List key-account callback tasks."""
     url = get_settings().database_url
@@ -77,14 +86,24 @@ def list_tasks(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{'task':<22} {'area':<9} {'agent':<9} {'due':<10} {'state':<5} result")
+    if as_csv:  # 13.8: an agent's note can never act as a spreadsheet formula
+        typer.echo(to_csv(CSV_FIELDS, rows), nl=False)
+        return
+    table = []
     for r in rows:
         result = _result(r)
         agent = r["assigned_to"] or "-"
-        typer.echo(
-            f"{r['task_id']:<22} {r['area_id']:<9} {agent:<9} {r['due_on']:<10} {r['state']:<5} "
-            + result
+        table.append(
+            [
+                str(r["task_id"]),
+                str(r["area_id"]),
+                str(agent),
+                str(r["due_on"]),
+                str(r["state"]),
+                result,
+            ]
         )
+    print_table(["task", "area", "agent", "due", "state", "result"], table)
 
 
 @app.command("record")

@@ -13,6 +13,7 @@ from cablecare.domain import Kind, Setting, Severity
 from cablecare.policy import PolicyError, load_policy
 from cablecare.settings import get_settings
 from cablecare.sla import due_at
+from cablecare.timefmt import machine
 
 app = typer.Typer(
     help="Time limits (R4.3, R4.4): the policy and the business calendar.",
@@ -73,8 +74,9 @@ def due(
     except (PolicyError, CalendarError, ValueError) as exc:
         raise _fail(str(exc)) from None
     answer = {
-        "due_at": due_time.isoformat(),
-        "start": calendar.local(clock_start).isoformat(),
+        # 13.6: JSON is for machines: UTC with Z (the policy's zone is in "timezone").
+        "due_at": machine(due_time),
+        "start": machine(clock_start),
         "limit": (
             {"hours": limit.hours}
             if limit.hours is not None

@@ -20,9 +20,13 @@ from temporalio.client import Client
 from activities.case_tables import EscalationRecord
 from activities.db import SessionFactory, init_db
 from cablecare import search_attributes as sa
+from cablecare.cli.tables import print_table
 from cablecare.client import connect
+from cablecare.csv_export import to_csv
 from cablecare.domain import Kind
+from cablecare.policy import current_policy
 from cablecare.settings import get_settings
+from cablecare.timefmt import human, machine, machine_or_none
 from workflows.service_request.state import EscalationKind
 
 _SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -97,10 +101,10 @@ async def open_cases(client: Client, query: str, at: datetime, limit: int) -> li
                 "owner_id": attrs.get(sa.CS_OWNER_ID),
                 "technician_id": attrs.get(sa.CS_TECHNICIAN_ID),
                 "priority": attrs.get(sa.CS_PRIORITY),
-                "due_at": due.isoformat() if due else None,
+                "due_at": machine_or_none(due),  # 13.6: JSON in UTC Z
                 "overdue": bool(due and due < at),
                 "breached": bool(attrs.get(sa.CS_BREACHED)),
-                "started_at": wf.start_time.isoformat(),
+                "started_at": machine(wf.start_time),
             }
         )
     return sorted(rows, key=lambda r: (r["due_at"] is None, r["due_at"] or "", r["request_id"]))
@@ -130,18 +134,45 @@ def cases(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    typer.echo(
-        f"{'request':<20} {'kind':<12} {'state':<18} {'area':<9} {'owner':<10} {'due':<26} flags"
-    )
-    for r in rows:
-        flags = " ".join(
-            f for f, on in (("OVERDUE", r["overdue"]), ("BREACHED", r["breached"])) if on
-        )
-        typer.echo(
-            f"{r['request_id']:<20} {r['kind'] or '-':<12} {r['state'] or '-':<18} "
-            f"{r['area_id'] or '-':<9} {r['owner_id'] or '-':<10} {r['due_at'] or '-':<26} {flags}"
-        )
+    zone = _zone()
+    print_table(
+        ["request", "kind", "state", "area", "owner", f"due ({zone})", "flags"],
+        (
+            [
+                r["request_id"], r["kind"] or "-", r["state"] or "-", r["area_id"] or "-",
+                r["owner_id"] or "-", _local(r["due_at"], zone),
+                _flags(r),
+            ]
+            for r in rows
+        ),
+    )  # fmt: skip
     typer.echo(f"{len(rows)} open case(s)", err=True)
+
+
+ESCALATION_FIELDS = [
+    "at", "request_id", "area_id", "kind", "rule", "to", "reason", "accountability_case_id",
+]  # fmt: skip
+
+
+def _flags(row: dict[str, Any]) -> str:
+    return " ".join(
+        f for f, on in (("OVERDUE", row["overdue"]), ("BREACHED", row["breached"])) if on
+    )
+
+
+def _zone() -> str:
+    """The operator's zone, from the policy (R4.4): what a dispatcher's clock shows."""
+    return current_policy(get_settings().policy_path).timezone
+
+
+def _local(value: str | None, zone: str) -> str:
+    """A table cell from a row's machine time (13.6)."""
+    return human(datetime.fromisoformat(value), zone) if value else "-"
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; the application stores UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def escalation_rows(
@@ -157,7 +188,7 @@ def escalation_rows(
     found = session.exec(query.order_by(col(EscalationRecord.at).desc()).limit(limit)).all()
     return [
         {
-            "at": e.at.isoformat(), "request_id": e.request_id, "area_id": e.area_id,
+            "at": machine(_aware(e.at)), "request_id": e.request_id, "area_id": e.area_id,
             "kind": e.kind, "rule": e.rule, "to": list(e.to), "reason": e.reason,
             "accountability_case_id": e.accountability_case_id,
         }
@@ -171,6 +202,7 @@ def escalations(
     since: str | None = typer.Option(None, "--since", help="YYYY-MM-DD (UTC midnight)."),
     limit: int = typer.Option(200, "--limit", min=1, help="The newest N."),
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+    as_csv: bool = typer.Option(False, "--csv", help="CSV (spreadsheet-safe) instead."),
 ) -> None:
     """R7.1: escalations, newest first, from the database."""
     try:
@@ -186,9 +218,22 @@ def escalations(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{'at':<26} {'request':<20} {'area':<9} {'kind':<20} {'rule':<6} reason")
-    for r in rows:
-        typer.echo(
-            f"{r['at']:<26} {r['request_id']:<20} {r['area_id']:<9} {r['kind']:<20} "
-            f"{r['rule']:<6} {r['reason']}"
-        )
+    if as_csv:
+        flat = [{**r, "to": ";".join(r["to"])} for r in rows]
+        typer.echo(to_csv(ESCALATION_FIELDS, flat), nl=False)
+        return
+    zone = _zone()
+    print_table(
+        [f"at ({zone})", "request", "area", "kind", "rule", "reason"],
+        (
+            [
+                _local(r["at"], zone),
+                r["request_id"],
+                r["area_id"],
+                r["kind"],
+                r["rule"],
+                r["reason"],
+            ]
+            for r in rows
+        ),
+    )

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from cablecare.domain import AccountabilitySeverity
-from workflows.common import AwareDatetime, Field, Id, Message, Record, RequiredText, ShortText
+from cablecare.timefmt import UtcDatetime
+from workflows.common import (
+    AwareDatetime,
+    Field,
+    Id,
+    Message,
+    Record,
+    RequiredText,
+    ShortText,
+)
 
 WORKFLOW_NAME = "AccountabilityCase"
 UPDATE_SUBMIT_STATEMENT = "submit_statement"
@@ -113,7 +121,7 @@ class Decision(Record):
     aggravating: list[Aggravating]
     mitigating: list[Mitigating]
     note: str
-    decided_at: datetime
+    decided_at: UtcDatetime
     # Issue 10: the token id (jti) of the verified supervisor's login, never the token itself:
     # the decision is provably theirs. None when auth was off.
     token_id: str | None = None
@@ -126,7 +134,7 @@ class PartyStatus(Record):
     staff_id: str
     state: AccountabilityState = AccountabilityState.AWAITING_STATEMENT
     statement: str | None = None
-    statement_at: datetime | None = None
+    statement_at: UtcDatetime | None = None
     statement_missed: bool = False
     prior_violations: int = 0
     deciders: list[str] = Field(default_factory=list)
@@ -141,10 +149,10 @@ class AccountabilityStatus(Record):
     rule: str
     violation: str
     state: AccountabilityState
-    opened_at: datetime
-    statement_due_at: datetime | None
+    opened_at: UtcDatetime
+    statement_due_at: UtcDatetime | None
     statement: str | None = None
-    statement_at: datetime | None = None
+    statement_at: UtcDatetime | None = None
     statement_missed: bool = False  # R6.8 deadline passed without a statement
     prior_violations: int = 0  # R6.6 in the lookback window, this case excluded
     decision: Decision | None = None
@@ -152,5 +160,5 @@ class AccountabilityStatus(Record):
     # holder's). The case ends when every party is decided.
     lead: PartyStatus | None = None
     withdrawn_by: str | None = None
-    withdrawn_at: datetime | None = None
+    withdrawn_at: UtcDatetime | None = None
     withdrawn_reason: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cablecare.domain import NoticeKind
+from cablecare.timefmt import DEFAULT_ZONE
 from workflows.common import Record
 from workflows.maintenance.messages import MaintenanceNoticeInput, MaintenanceNoticeStatus, Phase
 
@@ -23,6 +24,8 @@ class PrepareMaintenanceResult(Record):
     notice_hours: int  # R9.5
     leaders: list[str]  # who may approve an emergency (R9.5 with R4.6's leader role)
     subscribers: int
+    # The policy's zone, for the times staff read (13.6); absent in histories from before.
+    timezone: str = DEFAULT_ZONE
 
 
 class DeliverInput(Record):
@@ -43,6 +46,8 @@ class DeliverInput(Record):
 
 class DeliverResult(Record):
     subscribers: int
+    # The policy's zone, for the times staff read (13.6); absent in histories from before.
+    timezone: str = DEFAULT_ZONE
     captions: int
     new_messages: int  # 0 when a retry found everything already sent
 

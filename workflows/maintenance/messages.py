@@ -6,7 +6,6 @@ workflow imports it through the sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from cablecare.domain import NoticeKind
 from cablecare.storable import check_text
+from cablecare.timefmt import DEFAULT_ZONE, UtcDatetime
 from workflows.common import AwareDatetime, Id, Message, Record, RequiredText
 
 WORKFLOW_NAME = "MaintenanceNotice"
@@ -98,17 +98,17 @@ class Delivery(Record):
     revision: int
     phase: Phase
     template: str
-    at: datetime
+    at: UtcDatetime
     subscribers: int  # SMS, one per subscriber
     captions: int  # TV captions, one per area
 
 
 class Change(Record):
     revision: int
-    at: datetime
+    at: UtcDatetime
     by: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     emergency_approved_by: str | None = None
 
 
@@ -118,17 +118,18 @@ class MaintenanceNoticeStatus(Record):
     notice_id: str
     kind: NoticeKind
     area_ids: list[str]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     text: str
     revision: int = 1
     state: NoticeState = NoticeState.SCHEDULED
     notice_hours: int = 24  # R9.5, from the policy at planning
-    notice_due_at: datetime | None = None  # when the current revision goes out
+    notice_due_at: UtcDatetime | None = None  # when the current revision goes out
     notified_revision: int = 0  # the newest revision every subscriber was told of
     started: bool = False
     emergency_approved_by: str | None = None
     subscribers: int = 0  # in the areas at planning time
+    timezone: str = DEFAULT_ZONE  # the policy's, at planning: the zone of the UI's times
     deliveries: list[Delivery] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     cancel_requested: bool = False

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cablecare.failures import Closed, NotPermitted
+from cablecare.timefmt import DEFAULT_ZONE, human
 from workflows.maintenance.messages import (
     MAX_REVISIONS,
     CancelUpdate,
@@ -20,8 +21,9 @@ from workflows.maintenance.messages import (
 )
 
 
-def _fmt(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes")
+def _fmt(moment: datetime, zone: str) -> str:
+    """Refusals are read by a planner: the operator's zone with its offset (13.6)."""
+    return human(moment, zone)
 
 
 # Sending to a large area takes minutes: start this much before the R9.5 deadline so that the
@@ -41,17 +43,20 @@ def check_lead_time(
     now: datetime,
     notice_hours: int,
     emergency_approved_by: str | None,
+    zone: str = DEFAULT_ZONE,
 ) -> None:
     """R9.5: a plan needs `notice_hours` of lead time unless a leader approved the emergency.
 
     A plan whose window is already over is refused even with approval: nobody can be told.
     """
     if ends_at <= now:
-        raise ValueError(f"the window ended at {_fmt(ends_at)}: there is nothing left to announce")
+        raise ValueError(
+            f"the window ended at {_fmt(ends_at, zone)}: there is nothing left to announce"
+        )
     if starts_at - now < timedelta(hours=notice_hours) and emergency_approved_by is None:
         raise ValueError(
             f"R9.5: maintenance must be announced at least {notice_hours} h ahead; "
-            f"{_fmt(starts_at)} is only {_hours(starts_at - now)} h away. Plan it later, or "
+            f"{_fmt(starts_at, zone)} is only {_hours(starts_at - now)} h away. Plan it later, or "
             "have a leader approve it as an emergency (emergency_approved_by)."
         )
 
@@ -73,10 +78,10 @@ def check_change(
     if s.started and u.starts_at != s.starts_at:
         raise ValueError(
             "the work has started; only the end time and the text can change "
-            f"(starts_at must stay {_fmt(s.starts_at)})"
+            f"(starts_at must stay {_fmt(s.starts_at, s.timezone)})"
         )
     if u.ends_at <= now:
-        raise ValueError(f"the new window ends at {_fmt(u.ends_at)}, which has passed")
+        raise ValueError(f"the new window ends at {_fmt(u.ends_at, s.timezone)}, which has passed")
     if u.emergency_approved_by is not None and u.emergency_approved_by not in leaders:
         raise NotPermitted(
             f"{u.emergency_approved_by} is not a leader of the companies concerned; "
@@ -89,8 +94,8 @@ def check_change(
     late = u.starts_at - now < timedelta(hours=s.notice_hours)
     if moved_earlier and late and u.emergency_approved_by is None:
         raise ValueError(
-            f"R9.5: the new start {_fmt(u.starts_at)} is earlier than announced and less than "
-            f"{s.notice_hours} h away; a leader must approve it as an emergency"
+            f"R9.5: the new start {_fmt(u.starts_at, s.timezone)} is earlier than announced "
+            f"and less than {s.notice_hours} h away; a leader must approve it as an emergency"
         )
     if u.starts_at == s.starts_at and u.ends_at == s.ends_at and u.text in (None, s.text):
         raise ValueError("nothing changes: give a new window or a new text")

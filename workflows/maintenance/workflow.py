@@ -81,13 +81,19 @@ class MaintenanceNotice:
         now = workflow.now()
         try:
             plan.check_lead_time(
-                s.starts_at, s.ends_at, now, prepared.notice_hours, data.emergency_approved_by
+                s.starts_at,
+                s.ends_at,
+                now,
+                prepared.notice_hours,
+                data.emergency_approved_by,
+                zone=prepared.timezone,
             )
         except ValueError as refusal:
             raise ApplicationError(
                 str(refusal), type=ErrorType.LATE_NOTICE.value, non_retryable=True
             ) from None
         s.notice_hours, s.subscribers = prepared.notice_hours, prepared.subscribers
+        s.timezone = prepared.timezone
         s.notice_due_at = max(plan.notice_due_at(s.starts_at, s.notice_hours), now)
         self._leaders = prepared.leaders
         await self._record()

@@ -16,6 +16,7 @@ from activities.notifications import Channel, Notification, RecipientKind
 from activities.templates import KIND_ZH, reading_time
 from cablecare.domain import FINAL_STATES, CaseState, Kind, Role, Severity
 from cablecare.policy import Violation
+from cablecare.timefmt import human
 from workflows.accountability.messages import AccountabilityCaseInput
 from workflows.common import Record
 from workflows.service_request import clock as clk
@@ -68,6 +69,12 @@ class Case:
     @property
     def ctx(self) -> CaseContext:
         return self.data.ctx
+
+    def shown(self, moment: datetime | None) -> str:
+        """A time as staff read it (UI details, timeline): the policy's zone with its offset.
+        The snapshot may hold UTC (after continue-as-new) or a caller's offset; this never
+        shows either as it is (13.6). Messages to a person use `when`."""
+        return _fmt(moment, self.ctx.policy.timezone)
 
     @property
     def final(self) -> bool:
@@ -235,8 +242,9 @@ class Case:
         return to
 
 
-def _fmt(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="minutes") if moment else ""
+def _fmt(moment: datetime | None, zone: str) -> str:
+    """A time in a message or the UI: the operator's zone with its offset (13.6, timefmt)."""
+    return human(moment, zone, empty="")
 
 
 def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case:

@@ -16,7 +16,7 @@ from cablecare.domain import CaseState, Kind
 from cablecare.policy import Violation
 from workflows.service_request import clock as clk
 from workflows.service_request import transitions
-from workflows.service_request.case import Case, _fmt, material_names
+from workflows.service_request.case import Case, material_names
 from workflows.service_request.state import EscalationKind
 
 
@@ -101,7 +101,11 @@ def _warning(case: Case, now: datetime) -> None:
     s.clock = s.clock.model_copy(update={"warned": True})
     to = [x for x in (s.technician_id, s.owner_id) if x]
     case.escalate(
-        now, EscalationKind.WARNING, "R7.3", to, f"{s.clock.limit_label} due {_fmt(s.clock.due_at)}"
+        now,
+        EscalationKind.WARNING,
+        "R7.3",
+        to,
+        f"{s.clock.limit_label} due {case.when(s.clock.due_at)}",
     )
 
 

@@ -11,7 +11,7 @@ from activities.notifications import Notification
 from cablecare import search_attributes as sa
 from workflows.accountability.messages import AccountabilityCaseInput
 from workflows.service_request.activity_io import RecordCaseInput, SyncCaseInput, WorkOrderData
-from workflows.service_request.case import Case, _fmt
+from workflows.service_request.case import Case
 from workflows.service_request.messages import ServiceRequestInput
 from workflows.service_request.state import EscalationKind
 
@@ -113,21 +113,21 @@ def ui_details(case: Case) -> str:
         f"owner `{s.owner_id}` - technician `{s.technician_id or '-'}` - area `{s.area_id}`",
     ]
     if s.missing_materials:
-        window = f" (until {_fmt(s.materials_lapse_at)})" if s.materials_lapse_at else ""
+        window = f" (until {case.shown(s.materials_lapse_at)})" if s.materials_lapse_at else ""
         lines.append(f"waiting for materials{window}: {', '.join(s.missing_materials)}")
     if s.network_pending:
         lines.append("waiting for the network to be built ((四)4): no clock yet")
     if s.clock.due_at:
         paused = " (suspended: force majeure)" if s.clock.paused else ""
-        lines.append(f"{s.clock.limit_label}: due {_fmt(s.clock.due_at)}{paused}")
+        lines.append(f"{s.clock.limit_label}: due {case.shown(s.clock.due_at)}{paused}")
     if s.acknowledge_due_at and not s.first_response_at:
-        lines.append(f"first response by {_fmt(s.acknowledge_due_at)}")  # (九)2
+        lines.append(f"first response by {case.shown(s.acknowledge_due_at)}")  # (九)2
     if s.accept_due_at and not s.accepted_at:
-        lines.append(f"urgent: take up by {_fmt(s.accept_due_at)}")  # (四)6
+        lines.append(f"urgent: take up by {case.shown(s.accept_due_at)}")  # (四)6
     if s.tracking_due_at and not s.tracked_at:
-        lines.append(f"track the work order by {_fmt(s.tracking_due_at)}")  # (五)1
+        lines.append(f"track the work order by {case.shown(s.tracking_due_at)}")  # (五)1
     if s.callback_due_at and s.state.value == "awaiting_callback":
-        lines.append(f"callback by {_fmt(s.callback_due_at)}")
+        lines.append(f"callback by {case.shown(s.callback_due_at)}")
     if ever_breached(case):
         lines.append("**BREACHED**")
     return "\n\n".join(lines)

@@ -5,13 +5,13 @@ Pure pydantic models, no I/O: safe inside the workflow sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import Field
 
 from cablecare.domain import CaseState, Channel, Company, Kind, Setting, Severity
 from cablecare.policy import SlaPolicy
+from cablecare.timefmt import UtcDatetime
 from workflows.certification.validity import Certificates
 from workflows.common import Record
 
@@ -34,37 +34,37 @@ class Clock(Record):
     """The SLA clock of the current round (a reopened case starts a new round, R5.2)."""
 
     round: int = 0
-    started_at: datetime | None = None
-    base_due_at: datetime | None = None  # computed once by an activity, recorded in history
-    due_at: datetime | None = None  # base + approved extensions + force-majeure pauses
+    started_at: UtcDatetime | None = None
+    base_due_at: UtcDatetime | None = None  # computed once by an activity, recorded in history
+    due_at: UtcDatetime | None = None  # base + approved extensions + force-majeure pauses
     limit_label: str | None = None
     rule: str | None = None
     paused: bool = False  # R9.4 force majeure declared by a leader
-    paused_at: datetime | None = None
+    paused_at: UtcDatetime | None = None
     paused_seconds: float = 0.0
     extended_hours: int = 0  # R4.6 approved by a leader
     warned: bool = False
     breached: bool = False
-    breached_at: datetime | None = None
+    breached_at: UtcDatetime | None = None
 
 
 class Escalation(Record):
     key: str
     kind: EscalationKind
     rule: str
-    at: datetime
+    at: UtcDatetime
     to: list[str]
     reason: str
     accountability_case_id: str | None = None
     # (四)5: a breach found later to be covered by an on-time attempt is withdrawn, not deleted.
-    withdrawn_at: datetime | None = None
+    withdrawn_at: UtcDatetime | None = None
     withdrawn_reason: str | None = None
 
 
 class CallbackEntry(Record):
     seq: int
     agent_id: str
-    at: datetime
+    at: UtcDatetime
     reached: bool
     satisfied: bool | None
     problem_found: bool
@@ -73,7 +73,7 @@ class CallbackEntry(Record):
 
 class TimelineEntry(Record):
     seq: int
-    at: datetime
+    at: UtcDatetime
     type: str
     by: str | None = None
     detail: str = ""
@@ -87,7 +87,7 @@ class Referral(Record):
     (told to the customer), and whether staff actually reached the department."""
 
     by: str
-    at: datetime
+    at: UtcDatetime
     department: str
     contact: str
     reason: str
@@ -101,11 +101,11 @@ class LeadershipQuestion(Record):
 
     seq: int
     by: str
-    at: datetime
+    at: UtcDatetime
     matter: str  # unclear / major / urgent
     question: str
     answered_by: str | None = None
-    answered_at: datetime | None = None
+    answered_at: UtcDatetime | None = None
     answer: str | None = None
 
 
@@ -113,16 +113,16 @@ class DeemedCompletion(Record):
     """(四)5: the case was deemed completed on time by the receiving department."""
 
     reason: str
-    attempted_at: datetime
-    reported_at: datetime
+    attempted_at: UtcDatetime
+    reported_at: UtcDatetime
     reported_by: str
     on_time: bool
 
 
 class Visit(Record):
     technician_id: str
-    window_start: datetime
-    window_end: datetime
+    window_start: UtcDatetime
+    window_end: UtcDatetime
     kept: bool = False
     missed: bool = False
 
@@ -131,7 +131,7 @@ class PendingExtension(Record):
     by: str
     reason: str
     extra_hours: int
-    requested_at: datetime
+    requested_at: UtcDatetime
 
 
 class CaseContext(Record):
@@ -167,28 +167,28 @@ class ServiceRequestSnapshot(Record):
     area_id: str
     priority: str
     policy_version: str
-    received_at: datetime
+    received_at: UtcDatetime
     missing_materials: list[str] = Field(default_factory=list)
     materials: list[str] = Field(default_factory=list)
     clock: Clock = Field(default_factory=Clock)
-    acknowledged_at: datetime | None = None
-    acknowledge_due_at: datetime | None = None
-    first_response_at: datetime | None = None  # (九)2 the first response of any kind
-    accept_due_at: datetime | None = None  # (四)6 urgent: the first action is due
-    accepted_at: datetime | None = None
-    tracking_due_at: datetime | None = None  # (五)1 72 h from the customer's call
-    tracked_at: datetime | None = None
+    acknowledged_at: UtcDatetime | None = None
+    acknowledge_due_at: UtcDatetime | None = None
+    first_response_at: UtcDatetime | None = None  # (九)2 the first response of any kind
+    accept_due_at: UtcDatetime | None = None  # (四)6 urgent: the first action is due
+    accepted_at: UtcDatetime | None = None
+    tracking_due_at: UtcDatetime | None = None  # (五)1 72 h from the customer's call
+    tracked_at: UtcDatetime | None = None
     tracking_note: str | None = None
-    materials_lapse_at: datetime | None = None  # (四)5 the materials window closes
+    materials_lapse_at: UtcDatetime | None = None  # (四)5 the materials window closes
     materials_reminded: bool = False
     network_pending: bool = False  # (四)4 waiting for the network to be built
-    network_built_at: datetime | None = None
+    network_built_at: UtcDatetime | None = None
     deemed: DeemedCompletion | None = None
     leadership_questions: list[LeadershipQuestion] = Field(default_factory=list)
-    resolved_at: datetime | None = None
+    resolved_at: UtcDatetime | None = None
     resolution: str | None = None
-    callback_due_at: datetime | None = None
-    closed_at: datetime | None = None
+    callback_due_at: UtcDatetime | None = None
+    closed_at: UtcDatetime | None = None
     visit: Visit | None = None
     referrals: list[Referral] = Field(default_factory=list)
     pending_extension: PendingExtension | None = None
@@ -210,13 +210,13 @@ class CustomerView(Record):
     request_id: str
     kind: Kind
     state: CaseState
-    received_at: datetime
+    received_at: UtcDatetime
     missing_materials: list[str]
-    due_at: datetime | None
+    due_at: UtcDatetime | None
     paused: bool
-    visit_window_start: datetime | None
-    visit_window_end: datetime | None
-    resolved_at: datetime | None
+    visit_window_start: UtcDatetime | None
+    visit_window_end: UtcDatetime | None
+    resolved_at: UtcDatetime | None
     technician_id: str | None  # the work ID a technician shows at the door (R9.7)
     # (二)9: the department that handles the case, its address and its contact.
     referrals: list[CustomerReferral] = Field(default_factory=list)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from cablecare.domain import CaseState, ProgressStatus, UnreachableReason
 from workflows.service_request import clock as clk
-from workflows.service_request.case import Case, _fmt
+from workflows.service_request.case import Case
 from workflows.service_request.messages import (
     AcknowledgeUpdate,
     AnswerLeadershipUpdate,
@@ -44,7 +44,7 @@ def start_clock(case: Case, now: datetime, base_due_at: datetime) -> None:
         s.clock, at=now, base_due_at=base_due_at, label=limit.label, rule=limit.rule
     )
     s.state = CaseState.OPEN
-    case.log(now, "clock.started", detail=f"{limit.label}, due {_fmt(s.clock.due_at)}")
+    case.log(now, "clock.started", detail=f"{limit.label}, due {case.when(s.clock.due_at)}")
     if s.clock.round == 1 and s.kind.value != "complaint":
         case.notify_subscriber("case_received", due_at=case.when(s.clock.due_at))
     technician = s.technician_id or case.ctx.area_technician_id
@@ -192,7 +192,7 @@ def schedule_visit(case: Case, now: datetime, u: ScheduleVisitUpdate) -> None:
         now,
         "visit.scheduled",
         by=u.technician_id,
-        detail=f"{_fmt(u.window_start)} - {_fmt(u.window_end)}",
+        detail=f"{case.when(u.window_start)} - {case.when(u.window_end)}",
     )
     case.notify_subscriber(
         "visit_scheduled",
@@ -269,7 +269,7 @@ def deem_completed(
         now,
         "deemed_completed",
         by=by,
-        detail=f"{reason} at {_fmt(attempted_at)}: {report}",
+        detail=f"{reason} at {case.shown(attempted_at)}: {report}",
     )
     case.escalate(now, EscalationKind.UNREACHABLE_REPORT, "R4.5", case.ctx.business_leads, reason)
     case.notify_staff(
@@ -286,7 +286,10 @@ def deem_completed(
 
 def _withdraw_breaches(case: Case, now: datetime, attempted_at: datetime) -> None:
     s = case.snap
-    why = f"(四)5: attempt at {_fmt(attempted_at)} was before the deadline {_fmt(s.clock.due_at)}"
+    why = (
+        f"(四)5: attempt at {case.shown(attempted_at)} "
+        f"was before the deadline {case.shown(s.clock.due_at)}"
+    )
     withdrawn = [
         e
         for e in s.escalations
@@ -333,7 +336,7 @@ def decide_extension(case: Case, now: datetime, u: DecideExtensionUpdate) -> Non
             now,
             "extension.approved",
             by=u.leader_id,
-            detail=f"+{pending.extra_hours} h, due {_fmt(s.clock.due_at)}",
+            detail=f"+{pending.extra_hours} h, due {case.when(s.clock.due_at)}",
         )
     else:
         case.log(now, "extension.refused", by=u.leader_id, detail=u.note)
@@ -349,7 +352,10 @@ def end_force_majeure(case: Case, now: datetime, u: ForceMajeureUpdate) -> None:
     s = case.snap
     s.clock = clk.resumed(s.clock, now)
     case.log(
-        now, "force_majeure.ended", by=u.leader_id, detail=f"{u.reason}; due {_fmt(s.clock.due_at)}"
+        now,
+        "force_majeure.ended",
+        by=u.leader_id,
+        detail=f"{u.reason}; due {case.when(s.clock.due_at)}",
     )
 
 
