@@ -1,7 +1,7 @@
 """R6 accountability activities: open the case, record the statement and the decision.
 
 Every write is an upsert keyed on the case id and every notification has a business key, so a
-retried activity changes nothing the second time (TEMPORAL_NOTES.md: at-least-once).
+retried activity changes nothing the second time (docs/temporal-notes.md: at-least-once).
 """
 
 from __future__ import annotations

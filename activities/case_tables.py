@@ -1,7 +1,7 @@
 """Case records: work orders and what happened to them, for supervisors and reports (R7.1, R3.3).
 
 Every row is keyed on the workflow ID plus a business step, never the run ID, so a retried or
-replayed activity writes each row exactly once (TEMPORAL_NOTES.md).
+replayed activity writes each row exactly once (docs/temporal-notes.md).
 """
 
 from __future__ import annotations

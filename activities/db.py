@@ -42,7 +42,7 @@ def get_engine(url: str) -> Engine:
 
 
 class SessionFactory:
-    """Injected into activity classes (STYLE.md #4): `with sessions() as s: ...`."""
+    """Injected into activity classes (docs/conventions.md #4): `with sessions() as s: ...`."""
 
     def __init__(self, url: str) -> None:
         self.url = url

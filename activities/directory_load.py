@@ -1,4 +1,4 @@
-"""Import areas, staff and subscribers from a JSON file or CSV files (CONTRACT.md "Directory
+"""Import areas, staff and subscribers from a JSON file or CSV files (docs/contract.md "Directory
 data", `cablecare directory load`; R3.1 one responsible technician per area, R8.1 certification).
 
 A file is imported whole or not at all: every row is validated first, every problem is

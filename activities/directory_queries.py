@@ -1,7 +1,7 @@
 """Directory lookups for activities: who is responsible, who is certified, who is told.
 
 Plain functions over a `Session`; they return table rows, which activities map to payload
-models before anything crosses the Temporal boundary (STYLE.md #3).
+models before anything crosses the Temporal boundary (docs/conventions.md #3).
 Role lists are JSON columns, so role filters run in Python: the directory is small
 (hundreds of staff), and this keeps one code path for SQLite and PostgreSQL.
 """

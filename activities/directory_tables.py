@@ -1,4 +1,4 @@
-"""Directory tables: areas, staff, subscribers (CONTRACT.md "Directory data", R3.1, R8.1).
+"""Directory tables: areas, staff, subscribers (docs/contract.md "Directory data", R3.1, R8.1).
 
 They come from the operator's other systems through `cablecare directory load`.
 Personal data (names, phones, addresses) lives only here, never in Temporal.

@@ -1,7 +1,7 @@
 """Scheduled duties: maintenance notices, fee reminders, key-account callbacks, assessments.
 
 R9.5, R5.4, R3.3, R3.4. Every row has a business key (unique constraint), so an activity that
-runs twice, or a Schedule that fires twice, writes each row once (TEMPORAL_NOTES.md).
+runs twice, or a Schedule that fires twice, writes each row once (docs/temporal-notes.md).
 Timestamps are stored in UTC; dates are the operator's local dates.
 """
 

@@ -1,4 +1,4 @@
-"""One `connect()` for the worker, the starter, the CLI and the tests (STYLE.md #2).
+"""One `connect()` for the worker, the starter, the CLI and the tests (docs/conventions.md #2).
 
 The connection follows Temporal's own environment configuration (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, TLS, API key) and always uses the pydantic data converter; payloads are

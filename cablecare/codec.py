@@ -1,4 +1,5 @@
-"""Payload encryption: an AES-GCM `PayloadCodec` with rotating keys (issue 5, TEMPORAL_NOTES.md).
+"""Payload encryption: an AES-GCM `PayloadCodec` with rotating keys (issue 5;
+docs/temporal-notes.md).
 
 Customers' descriptions and technicians' reports are personal data; with the codec on, Temporal
 stores every payload (inputs, update arguments, results, query answers, failure messages) as

@@ -73,7 +73,7 @@ def _payload(workflow_name: str, handler: str, types: list[Any]) -> Any:
             f"{workflow_name}.{handler} takes no typed argument: give it a pydantic model or "
             "add it to PAYLOAD_OVERRIDES"
         )
-    return types[0]  # one argument per message (CONTRACT.md); later ones are internal
+    return types[0]  # one argument per message (docs/contract.md); later ones are internal
 
 
 def messages(workflow_classes: list[type]) -> Iterator[Message]:

@@ -1,7 +1,8 @@
-"""The embedded Temporal dev server: `temporal server start-dev` from the venv (TEMPORAL_NOTES.md).
+"""The embedded Temporal dev server: `temporal server start-dev` from the venv
+(docs/temporal-notes.md).
 
 Persisted in SQLite under `var/` so that restarting `cablecare dev` resumes the same cases. The
-WAL pragmas roughly double throughput while keeping persistence (measured, TEMPORAL_NOTES.md).
+WAL pragmas roughly double throughput while keeping persistence (measured, docs/temporal-notes.md).
 Re-registering the search attributes on a restart over an existing database is harmless (the
 server skips attributes that already exist with the same type; `tests/test_devserver.py`).
 """

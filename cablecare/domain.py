@@ -1,4 +1,4 @@
-"""Names shared by every layer: enums and constants of the public contract (CONTRACT.md).
+"""Names shared by every layer: enums and constants of the public contract (docs/contract.md).
 
 Pure Python with no I/O, so workflow code may import it inside the sandbox.
 """

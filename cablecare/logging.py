@@ -1,4 +1,5 @@
-"""One logging configuration, called once at process start (STYLE.md #7, issue 2 item 10).
+"""One logging configuration, called once at process start (docs/conventions.md #7,
+issue 2 item 10).
 
 structlog renders every record: pretty console output on a terminal, one JSON object per line
 otherwise (containers, CI, log shippers). Records from the standard library, including the

@@ -1,4 +1,4 @@
-"""The Temporal Schedules of the scheduled duties (CONTRACT.md "Scheduled"), applied
+"""The Temporal Schedules of the scheduled duties (docs/contract.md "Scheduled"), applied
 idempotently by `cablecare schedules apply` and by `cablecare dev`.
 
 | schedule id | when (operator's local time) | workflow | rule |

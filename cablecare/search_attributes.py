@@ -1,4 +1,4 @@
-"""Custom search attributes of CONTRACT.md. They carry no personal data.
+"""Custom search attributes of docs/contract.md. They carry no personal data.
 
 Registered by `cablecare dev` (dev-server flags), by the tests, and by
 `cablecare search-attributes apply` on a real cluster.

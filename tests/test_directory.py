@@ -1,4 +1,4 @@
-"""Directory import, lookups and the staffing norm (CONTRACT.md "Directory data", R3.1, R8.1).
+"""Directory import, lookups and the staffing norm (docs/contract.md "Directory data", R3.1, R8.1).
 
 Every test runs on SQLite and on PostgreSQL (the `database_url` fixture).
 """

@@ -1,4 +1,4 @@
-"""Replay committed histories of every workflow type with today's code (STYLE.md #8).
+"""Replay committed histories of every workflow type with today's code (docs/conventions.md #8).
 
 A change to workflow code that would make a running case take a different path on replay
 fails here. Record fresh histories after an intended, patched change with:

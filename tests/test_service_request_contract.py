@@ -1,4 +1,5 @@
-"""CONTRACT.md from the outside: plain JSON only, bad input, idempotent starts, bounded history.
+"""docs/contract.md from the outside: plain JSON only, bad input, idempotent starts, bounded
+history.
 
 The plain-JSON tests use a client with Temporal's default converter and string names, as a Go
 or Java team would: no project imports on that path.

@@ -56,7 +56,7 @@ def build_worker(
         "activities": activity_callables(settings),
         # Database activities are synchronous (SQLModel): they run in this thread pool.
         "activity_executor": ThreadPoolExecutor(max_workers=16),
-        # TEMPORAL_NOTES.md: a payload that fails pydantic validation must fail the
+        # docs/temporal-notes.md: a payload that fails pydantic validation must fail the
         # workflow with the field list, not retry the workflow task forever.
         "workflow_failure_exception_types": [pydantic.ValidationError],
         "graceful_shutdown_timeout": timedelta(seconds=30),

@@ -1,6 +1,7 @@
 """Bind each activity run's workflow id, request id and activity type to the log context.
 
-Activities log with structlog (STYLE.md #7); with these fields bound through contextvars every
+Activities log with structlog (docs/conventions.md #7); with these fields bound through
+contextvars every
 line an activity writes (and every SQL warning under it) says which case it belongs to, without
 each activity passing ids around. Synchronous activities run in a thread pool: the SDK copies
 the context into the thread, so the binding made here reaches them too.

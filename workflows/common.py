@@ -8,7 +8,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from cablecare.storable import BoundedDatetime, check_text
 
-# Caller ids carry no personal data: a restricted alphabet keeps names and phones out (CONTRACT.md).
+# Caller ids carry no personal data: a restricted alphabet keeps names and phones out
+# (docs/contract.md).
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 
 

@@ -2,7 +2,7 @@
 (四)2, (五)5).
 
 Every write is keyed on what the workflow committed (workflow id + finding id + step name)
-and is an upsert, so a retried activity writes each row once (issue 9, TEMPORAL_NOTES.md).
+and is an upsert, so a retried activity writes each row once (issue 9, docs/temporal-notes.md).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class ActingRule:
 
 
 ACTING: dict[str, ActingRule] = {
-    # ServiceRequest (CONTRACT.md); roles as enforced by workflows/service_request/rules.py
+    # ServiceRequest (docs/contract.md); roles as enforced by workflows/service_request/rules.py
     "ServiceRequest.start": ActingRule(
         one_of="received_by", role="one of the receiving staff (R2.1); a service: listed"
     ),

@@ -218,7 +218,7 @@ def _shell_path(path: str | Path) -> str:
 
 
 def _example_request() -> dict[str, Any]:
-    """A ServiceRequest start input (CONTRACT.md) naming a real sample subscriber and clerk."""
+    """A ServiceRequest start input (docs/contract.md) naming a real sample subscriber and clerk."""
     subscriber_id, staff_id, rank = "SUB-0001", "ST-0001", 1
     try:
         data = json.loads(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))

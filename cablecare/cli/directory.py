@@ -1,4 +1,4 @@
-"""`cablecare directory load PATH`: import areas, staff and subscribers (CONTRACT.md).
+"""`cablecare directory load PATH`: import areas, staff and subscribers (docs/contract.md).
 
 Creates or upgrades the schema first, then imports the file whole or not at all; a refused
 file is reported on stderr, every bad row with its line and field, and exits with code 2.

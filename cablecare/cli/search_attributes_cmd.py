@@ -1,4 +1,4 @@
-"""`cablecare search-attributes apply`: CONTRACT.md's Cs* attributes on a real cluster."""
+"""`cablecare search-attributes apply`: docs/contract.md's Cs* attributes on a real cluster."""
 
 from __future__ import annotations
 

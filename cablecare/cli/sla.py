@@ -1,4 +1,4 @@
-"""`cablecare sla`: ask the policy and the calendar when a case is due (CONTRACT.md)."""
+"""`cablecare sla`: ask the policy and the calendar when a case is due (docs/contract.md)."""
 
 from __future__ import annotations
 

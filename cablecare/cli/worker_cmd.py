@@ -1,4 +1,4 @@
-"""`cablecare worker`: one worker process on task queue `cable-service` (CONTRACT.md).
+"""`cablecare worker`: one worker process on task queue `cable-service` (docs/contract.md).
 
 Connects through Temporal's environment configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TLS, API key) and DATABASE_URL. Run several for more throughput. SIGINT or SIGTERM stops

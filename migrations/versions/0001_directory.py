@@ -1,4 +1,4 @@
-"""Directory tables: area, staff, subscriber (CONTRACT.md "Directory data", R3.1, R8.1).
+"""Directory tables: area, staff, subscriber (docs/contract.md "Directory data", R3.1, R8.1).
 
 Mirrors activities/directory_tables.py column for column. The enum columns store the
 member *names* (URBAN, CITY, ...) because that is what SQLModel maps a StrEnum field to.

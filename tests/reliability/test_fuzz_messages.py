@@ -64,7 +64,7 @@ text = st.one_of(
 now = datetime.now(UTC)
 moment = st.one_of(
     st.integers(min_value=-48, max_value=96).map(lambda h: (now + timedelta(hours=h)).isoformat()),
-    st.just("2026-11-25T09:00:00"),  # no offset: refused (CONTRACT.md)
+    st.just("2026-11-25T09:00:00"),  # no offset: refused (docs/contract.md)
     st.text(max_size=10),
 )
 FIELDS: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""Arguments and results of the accountability activities (internal, not part of CONTRACT.md).
+"""Arguments and results of the accountability activities (internal, not part of docs/contract.md).
 
 Pure pydantic: the workflow imports it through the sandbox, the activities import it directly.
 """

@@ -1,4 +1,4 @@
-"""Messages of the `AccountabilityCase` workflow (CONTRACT.md, R6)."""
+"""Messages of the `AccountabilityCase` workflow (docs/contract.md, R6)."""
 
 from __future__ import annotations
 

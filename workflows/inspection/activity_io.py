@@ -1,4 +1,4 @@
-"""Arguments of the inspection activities: one model per call (STYLE.md #1).
+"""Arguments of the inspection activities: one model per call (docs/conventions.md #1).
 
 Each write is keyed on what the workflow committed: the workflow id plus the finding id and
 the step's name (`recorded`, `corrected`, `verified-<n>`, `rejected-<n>`, `escalated`), never

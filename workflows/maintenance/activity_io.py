@@ -1,4 +1,4 @@
-"""Arguments and results of the maintenance activities (internal, not part of CONTRACT.md)."""
+"""Arguments and results of the maintenance activities (internal, not part of docs/contract.md)."""
 
 from __future__ import annotations
 

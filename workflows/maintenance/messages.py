@@ -1,4 +1,4 @@
-"""Messages of the `MaintenanceNotice` workflow (CONTRACT.md, R9.5).
+"""Messages of the `MaintenanceNotice` workflow (docs/contract.md, R9.5).
 
 Field names are the contract's; fields may be added, never renamed. Pure pydantic: the
 workflow imports it through the sandbox.

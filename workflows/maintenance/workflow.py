@@ -1,4 +1,4 @@
-"""`MaintenanceNotice` (CONTRACT.md, R9.5): every subscriber of the areas is told in time.
+"""`MaintenanceNotice` (docs/contract.md, R9.5): every subscriber of the areas is told in time.
 
 The workflow sleeps until the notice time (starts_at minus the policy's lead time, 24 h by
 default, minus one hour of sending slack) and then tells every subscriber by SMS and every area

@@ -1,4 +1,4 @@
-"""Inputs and results of the workflows that Temporal Schedules run (CONTRACT.md "Scheduled").
+"""Inputs and results of the workflows that Temporal Schedules run (docs/contract.md "Scheduled").
 
 Every input is optional: a Schedule starts them with `{}` and the workflow takes its period
 from the Schedule's nominal time (so a run caught up late still covers the right day/month).

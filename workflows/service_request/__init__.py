@@ -1,1 +1,1 @@
-"""ServiceRequest: one durable workflow per customer request (CONTRACT.md)."""
+"""ServiceRequest: one durable workflow per customer request (docs/contract.md)."""

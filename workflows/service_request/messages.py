@@ -1,4 +1,4 @@
-"""Messages of the `ServiceRequest` workflow: the public contract (CONTRACT.md).
+"""Messages of the `ServiceRequest` workflow: the public contract (docs/contract.md).
 
 Field names are the contract's; add fields, never rename. Every message is one JSON object.
 """
@@ -24,7 +24,7 @@ def workflow_id(request_id: str) -> str:
 
 
 class Update(StrEnum):
-    """Update names of CONTRACT.md: named constants, never scattered literals."""
+    """Update names of docs/contract.md: named constants, never scattered literals."""
 
     SUBMIT_MATERIALS = "submit_materials"
     ACKNOWLEDGE = "acknowledge"
@@ -186,7 +186,7 @@ class NetworkBuiltUpdate(Message):
     note: ShortText = ""
 
 
-# The technician_update signal: the same payloads, tagged with `type` (CONTRACT.md).
+# The technician_update signal: the same payloads, tagged with `type` (docs/contract.md).
 class ProgressSignal(ReportProgressUpdate):
     type: Literal["progress"]
 

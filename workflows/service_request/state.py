@@ -154,7 +154,7 @@ class CaseContext(Record):
 
 
 class ServiceRequestSnapshot(Record):
-    """The `status` query (CONTRACT.md): everything staff see."""
+    """The `status` query (docs/contract.md): everything staff see."""
 
     request_id: str
     kind: Kind

@@ -1,4 +1,4 @@
-"""The updates of CONTRACT.md, each a validator (rules.py) and a state change (transitions.py).
+"""The updates of docs/contract.md, each a validator (rules.py) and a state change (transitions.py).
 
 Validators run before anything is written to history, so a refused update leaves no trace.
 Mixed into `ServiceRequest`, which provides `_validate` and `_apply`.

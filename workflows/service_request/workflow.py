@@ -1,4 +1,4 @@
-"""`ServiceRequest`: one durable workflow per customer request (CONTRACT.md, R2-R9).
+"""`ServiceRequest`: one durable workflow per customer request (docs/contract.md, R2-R9).
 
 The workflow is the thin Temporal shell around the pure case logic: validators refuse
 (rules.py), handlers change state (transitions.py), the main loop waits for the next deadline
@@ -343,7 +343,7 @@ class ServiceRequest(UpdateHandlers):
     @workflow.signal(name="technician_update")
     def technician_update(self, payload: Any) -> None:
         """Fire-and-forget from mobile backends. A bad signal is recorded as rejected, never
-        applied, and never fails the workflow (CONTRACT.md)."""
+        applied, and never fails the workflow (docs/contract.md)."""
         self._technician_update(payload, current_verdict())
 
     def _technician_update(self, payload: Any, verdict: Verdict | None) -> None:
