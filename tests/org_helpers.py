@@ -59,7 +59,7 @@ def org_directory(suffix: str) -> dict[str, Any]:
 async def org_environment(
     client: Client, database_url: str, tmp_path: Path
 ) -> AsyncIterator[OrgEnv]:
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, auth="off")
     init_db(database_url)
     built = org_directory(uuid.uuid4().hex[:6])
     path = tmp_path / "directory.json"

@@ -214,7 +214,7 @@ async def db_worker(client: Client, database_url: str) -> AsyncIterator[tuple[st
     init_db(database_url)
     load_directory_file(database_url, SAMPLE)
     queue = f"edges-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(client, Settings(database_url=database_url), task_queue=queue)
+    worker = build_worker(client, Settings(database_url=database_url, auth="off"), task_queue=queue)
     async with worker:
         yield database_url, queue
 

@@ -97,7 +97,7 @@ async def test_9_6_failing_activity_with_a_phone_in_its_input_leaves_no_trace_in
     db = f"sqlite:///{tmp_path / 'c.db'}"
     worker = build_worker(
         client,
-        Settings(database_url=db),
+        Settings(database_url=db, auth="off"),
         task_queue=queue,
         workflows=[EdgesLogProbe],
         activities=[fail_with_personal_data],
@@ -168,6 +168,7 @@ async def test_9_8_worker_stops_within_its_bound_with_a_case_failing_its_tasks(
         TEMPORAL_NAMESPACE=client.namespace,
         DATABASE_URL=db,
         CABLECARE_TASK_QUEUE=queue,
+        CABLECARE_AUTH="off",  # identity is tested elsewhere (tests/test_identity*.py)
     )
     log = (tmp_path / "worker.log").open("wb")
     process = subprocess.Popen([CABLECARE, "worker"], env=env, stdout=log, stderr=log)
