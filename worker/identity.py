@@ -22,7 +22,7 @@ retries it) and a key sync is requested.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -85,8 +85,11 @@ class IdentityGate:
         try:
             # PyJWT and `cryptography` run outside the sandbox's module copies: a Rust-raised
             # InvalidSignature must meet the real exception class (a re-imported one aborts).
+            now = workflow.now()
             with workflow.unsafe.imports_passed_through():
-                actor = verify_token(token, self._archive(), workflow.now(), self.rules)
+                actor = verify_token(
+                    token, self._archive(), now, self.rules, fresh_at=min(now, _wall_clock())
+                )
         except TokenRefused as refusal:
             return Verdict(refusal=str(refusal))
         except ArchiveStale:
@@ -95,6 +98,13 @@ class IdentityGate:
         return Verdict(
             actor=actor, refusal=check_acting(operation, payload, actor, self.rules.services)
         )
+
+
+def _wall_clock() -> datetime:
+    """Only for the archive's freshness, which decides whether this worker decides *now* (a
+    refusal to decide leaves no history), never what it decides: replay-safe."""
+    with workflow.unsafe.sandbox_unrestricted():
+        return datetime.now(UTC)
 
 
 def rules_from_settings(settings: Settings) -> TokenRules:

@@ -42,7 +42,17 @@ class TokenRules:
     staff_claim: str = "sub"  # the claim that holds the staff id (an IdP may use another)
 
 
-def verify_token(token: str, archive: KeyArchive, now: datetime, rules: TokenRules) -> Actor:
+def verify_token(
+    token: str,
+    archive: KeyArchive,
+    now: datetime,
+    rules: TokenRules,
+    *,
+    fresh_at: datetime | None = None,
+) -> Actor:
+    """`now` is the message's workflow time; `fresh_at` (default `now`) is the time this
+    worker's archive copy must be fresh for: the caller passes the wall clock when a workflow's
+    clock runs ahead of it (per-workflow time skipping), which no archive can be fresh for."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
@@ -50,7 +60,7 @@ def verify_token(token: str, archive: KeyArchive, now: datetime, rules: TokenRul
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise TokenRefused("the actor token names no signing key (kid)")
-    if not archive.fresh_for(now, rules.key_delay):
+    if not archive.fresh_for(fresh_at or now, rules.key_delay):
         raise ArchiveStale(
             f"signing keys last read at {archive.synced_at.isoformat()}: too old to decide"
         )

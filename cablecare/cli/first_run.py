@@ -346,7 +346,9 @@ def _acting_client(client: Client, settings: Settings) -> Client:
 
     def source() -> str | None:
         staff_id = _ACTING.get()
-        return issuer.issue(staff_id, timedelta(minutes=30)) if staff_id else None
+        # Long-lived: the demo moves its cases' own clocks days ahead (time skipping), and a
+        # token is checked against the case's clock. Dev issuer, sample staff only.
+        return issuer.issue(staff_id, timedelta(days=45)) if staff_id else None
 
     config = client.config()
     config["interceptors"] = [ActorToken(source)]
