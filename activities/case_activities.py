@@ -11,17 +11,15 @@ from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from activities import directory_queries as dq
 from activities.case_records import write_case_rows
 from activities.db import SessionFactory
-from activities.directory_tables import Area, Staff, Subscriber
+from activities.directory_roster import directory_snapshot, invalidate_rosters
+from activities.directory_tables import Staff, Subscriber
 from activities.notifications import NotificationSender
 from cablecare.calendar import BusinessCalendar, load_calendar
-from cablecare.domain import Role
 from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from cablecare.sla import limit_due_at
@@ -40,23 +38,6 @@ from workflows.service_request.activity_io import (
 from workflows.service_request.state import CaseContext
 
 log = structlog.get_logger(__name__)
-
-# Roles a case's roster needs for its validators (R8.1: only certified staff act in a role).
-ROSTER_ROLES = {
-    Role.TECHNICIAN,
-    Role.DISPATCHER,
-    Role.CALLBACK,
-    Role.SUPERVISOR,
-    Role.LEADER,
-    Role.BUSINESS_LEAD,
-    Role.WINDOW_LEAD,
-    Role.COUNTER,
-}
-
-
-def _certified(staff: Staff) -> list[str]:
-    """R8.1: a role counts only when the person both holds it and is certified for it."""
-    return sorted(set(staff.roles) & set(staff.certified_roles))
 
 
 class CaseActivities:
@@ -78,7 +59,10 @@ class CaseActivities:
     @activity.defn(name=PREPARE_CASE)
     def prepare_case(self, data: PrepareCaseInput) -> CaseContext:
         """Intake: subscriber, area, setting and key-account flag from the directory (R3.1),
-        the staff who may act on the case (R8.1), and the policy the case keeps for life."""
+        the staff who may act on the case (R8.1), and the policy the case keeps for life.
+
+        One query per case (the subscriber); staff and areas come from the cached snapshot
+        of activities/directory_roster.py."""
         policy = current_policy(self.settings.policy_path)
         with self.sessions() as session:
             subscriber = session.get(Subscriber, data.subscriber_id)
@@ -88,7 +72,12 @@ class CaseActivities:
                     type="UnknownSubscriber",
                     non_retryable=True,
                 )
-            area = session.get(Area, subscriber.area_id)
+            snap = directory_snapshot(self.sessions.url, session)
+            area = snap.areas.get(subscriber.area_id)
+            if area is None:  # an area loaded after the snapshot: read it, then re-read all
+                invalidate_rosters()
+                snap = directory_snapshot(self.sessions.url, session)
+                area = snap.areas.get(subscriber.area_id)
             if area is None:
                 raise ApplicationError(
                     f"subscriber {data.subscriber_id} belongs to unknown area {subscriber.area_id}",
@@ -96,7 +85,9 @@ class CaseActivities:
                     non_retryable=True,
                 )
             unknown = [
-                r.staff_id for r in data.received_by if session.get(Staff, r.staff_id) is None
+                r.staff_id
+                for r in data.received_by
+                if r.staff_id not in snap.staff and session.get(Staff, r.staff_id) is None
             ]
             if unknown:
                 raise ApplicationError(
@@ -104,35 +95,20 @@ class CaseActivities:
                     type="UnknownStaff",
                     non_retryable=True,
                 )
-            roster = self._roster(session, area)
-            # R8.1 never auto-assign to someone not certified as a technician
-            certified = Role.TECHNICIAN.value in roster.get(area.technician_id, [])
-            technician = area.technician_id if certified else None
+            staff = snap.area_staff(area)
             return CaseContext(
                 area_id=area.area_id,
                 setting=area.setting,
                 company=area.company,
                 key_account=subscriber.key_account,
-                area_technician_id=technician,
-                supervisors=[s.staff_id for s in dq.area_supervisors(session, area.area_id)],
-                leaders=[s.staff_id for s in dq.company_leaders(session, area.company)],
-                business_leads=[s.staff_id for s in dq.business_leads(session, area.company)],
-                window_leads=[
-                    s.staff_id
-                    for s in dq.staff_with_role(session, Role.WINDOW_LEAD, company=area.company)
-                ],
-                roster=roster,
+                area_technician_id=staff.area_technician_id,
+                supervisors=list(staff.supervisors),
+                leaders=list(staff.leaders),
+                business_leads=list(staff.business_leads),
+                window_leads=list(staff.window_leads),
+                roster={k: list(v) for k, v in staff.roster.items()},
                 policy=policy,
             )
-
-    def _roster(self, session: Session, area: Area) -> dict[str, list[str]]:
-        roster: dict[str, list[str]] = {}
-        for role in ROSTER_ROLES:
-            for staff in dq.staff_with_role(session, role, company=area.company):
-                roles = _certified(staff)
-                if roles:
-                    roster[staff.staff_id] = roles
-        return roster
 
     @activity.defn(name=COMPUTE_DEADLINE)
     def compute_deadline(self, data: DeadlineInput) -> DeadlineResult:

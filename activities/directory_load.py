@@ -29,6 +29,7 @@ from pydantic import (
 from sqlmodel import Session, SQLModel, col, select
 
 from activities.db import get_engine
+from activities.directory_roster import invalidate_rosters
 from activities.directory_tables import Area, Staff, Subscriber
 from cablecare.domain import Company, Role, Setting
 
@@ -333,6 +334,7 @@ def _load(url: str, source: str, raw_rows: list[_RawRow]) -> LoadReport:
             counts = _upsert(session, section, [row for _raw, row in valid[section]])
             setattr(report, section, counts)
         session.commit()  # one transaction per file: all rows or none
+    invalidate_rosters()  # intake's cached staff/areas (activities/directory_roster.py)
     # Counts only: names, phones and addresses never go to the logs.
     log.info(
         "directory.loaded",
