@@ -9,10 +9,26 @@ from typing import Any
 import pydantic
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from cablecare.settings import Settings
 from worker.log_context import ActivityLogContext
 from worker.registry import activity_callables, workflow_classes
+
+# Workflow modules shared with the host instead of re-executed in each new sandbox (issue 15):
+# ServiceRequest's module defines a class with ~30 handlers, and re-running it cost every new
+# case several ms of worker CPU (bench/sandbox.py). Safe because the module imports only
+# passed-through modules and keeps no mutable module state; what the sandbox no longer checks
+# is a forbidden call (wall clock, random, I/O) written directly in that one file, which the
+# replay tests (tests/test_replay.py) and review cover.
+PASSTHROUGH_WORKFLOW_MODULES = ("workflows.service_request.workflow",)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(
+        *PASSTHROUGH_WORKFLOW_MODULES
+    )
+    return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
 def build_worker(
@@ -27,6 +43,7 @@ def build_worker(
         # TEMPORAL_NOTES.md: a payload that fails pydantic validation must fail the
         # workflow with the field list, not retry the workflow task forever.
         "workflow_failure_exception_types": [pydantic.ValidationError],
+        "workflow_runner": workflow_runner(),
         "graceful_shutdown_timeout": timedelta(seconds=30),
         # Every log line of an activity carries its workflow id and request id.
         "interceptors": [ActivityLogContext()],
