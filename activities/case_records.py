@@ -67,7 +67,7 @@ def write_case_rows(session: Session, data: SyncCaseInput) -> RecordCaseResult:
         upsert.values(values).on_conflict_do_update(
             index_elements=["request_id"],
             set_=changing,
-            where=WorkOrder.__table__.c.last_step <= data.step,  # older steps never overwrite
+            where=_columns(WorkOrder).last_step <= data.step,  # older steps never overwrite
         )
     )
     wf, req, area = wo.workflow_id, wo.request_id, wo.area_id
@@ -87,6 +87,11 @@ def write_case_rows(session: Session, data: SyncCaseInput) -> RecordCaseResult:
         escalations=len(_insert_new(session, EscalationRecord, list(escalations.values()), "key")),
         callbacks=len(_insert_new(session, CallbackRecord, list(callbacks.values()), "seq")),
     )
+
+
+def _columns(table: Any) -> Any:
+    """The Core columns of a SQLModel table class."""
+    return table.__table__.c
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
