@@ -23,6 +23,9 @@ Per round (the variant order alternates round by round; the machine is noisy):
               supervisor's outbox row `created_at` minus the wall time at which the case's
               clock crossed the deadline
       idle    the same for I cases one at a time (nothing else in flight)
+      loaded  the same for I cases one at a time while 16 complete cases run alongside
+              (closed loop): "breach delay with 16 in flight"; the `breach` phase above is
+              a harsher burst (16 deadlines within a second or two of each other)
 
 Then scale-out (working tree only): 1, 2 and 4 worker processes against the one server,
 alternating, N*2 complete cases at 32 in flight each. CPU is read from /proc per process.
@@ -313,8 +316,11 @@ async def phase(
     workers: list[int],
     server_pid: int,
     label: str,
+    background: int = 0,
 ) -> dict[str, Any]:
-    """`n` cases of `kind`, `concurrency` in flight; CPU of the server and of `workers`."""
+    """`n` cases of `kind`, `concurrency` in flight; CPU of the server and of `workers`.
+    With `background`, that many complete cases keep running alongside (closed loop) until
+    the measured ones are done: the load under which they are measured."""
     run = uuid.uuid4().hex[:8]
     out: dict[str, list[float]] = {"update_ms": [], "delay_ms": [], "skip_ms": []}
     handles: list[WorkflowHandle[Any, Any]] = []
@@ -325,10 +331,24 @@ async def phase(
         async with gate:
             handles.append(await asyncio.wait_for(case(f"{run}-{i}", out), CASE_TIMEOUT))
 
+    stop = asyncio.Event()
+
+    async def load(j: int) -> None:
+        i = 0
+        while not stop.is_set():
+            scratch: dict[str, list[float]] = {"update_ms": [], "delay_ms": [], "skip_ms": []}
+            await asyncio.wait_for(driver.full(f"{run}-bg{j}-{i}", scratch), CASE_TIMEOUT)
+            i += 1
+
+    loaders = [asyncio.create_task(load(j)) for j in range(background)]
+    if background:
+        await asyncio.sleep(3)  # the load is running before the first measured case
     w0, s0 = _cpu(workers), _cpu([server_pid])
     started = time.monotonic()
     await asyncio.gather(*(one(i) for i in range(n)))
     wall = time.monotonic() - started
+    stop.set()
+    await asyncio.gather(*loaders)
     worker_cpu, server_cpu = _cpu(workers) - w0, _cpu([server_pid]) - s0
     events: list[int] = []
     if kind != "breach":
@@ -344,6 +364,7 @@ async def phase(
         "worker_cpu_ms_per_case": round(worker_cpu / n * 1000, 1),
         "server_cpu_ms_per_case": round(server_cpu / n * 1000, 1),
         "events_per_case": [min(events), max(events)] if events else None,
+        "background_in_flight": background,
     }
     if out["update_ms"] and kind != "breach":
         result["update_ms_p50"] = round(percentile(out["update_ms"], 50), 1)
@@ -491,6 +512,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                                 driver, "breach", args.breach, args.concurrency, pids, sp, name
                             ),
                             "idle": await phase(driver, "breach", args.idle, 1, pids, sp, name),
+                            "loaded": await phase(
+                                driver,
+                                "breach",
+                                args.idle,
+                                1,
+                                pids,
+                                sp,
+                                name,
+                                background=args.concurrency,
+                            ),
                         }
                     finally:
                         w.stop()
@@ -545,8 +576,14 @@ def summarise(
             "breach_worker_cpu_ms": spread(
                 [r[name]["breach"]["worker_cpu_ms_per_case"] for r in rounds]
             ),
-            "breach_delay_p50_ms_16": spread([r[name]["breach"]["delay_ms_p50"] for r in rounds]),
-            "breach_delay_p95_ms_16": spread([r[name]["breach"]["delay_ms_p95"] for r in rounds]),
+            "breach_delay_p50_ms_16": spread([r[name]["loaded"]["delay_ms_p50"] for r in rounds]),
+            "breach_delay_p95_ms_16": spread([r[name]["loaded"]["delay_ms_p95"] for r in rounds]),
+            "breach_delay_p50_ms_burst": spread(
+                [r[name]["breach"]["delay_ms_p50"] for r in rounds]
+            ),
+            "breach_delay_p95_ms_burst": spread(
+                [r[name]["breach"]["delay_ms_p95"] for r in rounds]
+            ),
             "breach_delay_p50_ms_idle": spread([r[name]["idle"]["delay_ms_p50"] for r in rounds]),
             "breach_delay_p95_ms_idle": spread([r[name]["idle"]["delay_ms_p95"] for r in rounds]),
             "events_per_case_max": max(r[name]["full"]["events_per_case"][1] for r in rounds),
