@@ -56,7 +56,7 @@ def write_case_rows(session: Session, data: SyncCaseInput) -> RecordCaseResult:
     """Upsert the work order (newest step wins) and insert the timeline, escalation and
     callback rows not written yet, one statement per table; the caller commits.
 
-    Each statement is a single multi-row INSERT ... ON CONFLICT: the unique keys (workflow
+    Each statement is one cached multi-row INSERT ... ON CONFLICT: the unique keys (workflow
     id + seq/key) make a retried or concurrent flush a no-op per row, and RETURNING counts
     the rows that were new (no read-before-write, no ORM unit of work)."""
     wo = data.work_order
@@ -104,9 +104,12 @@ def _insert_new(session: Session, table: Any, rows: list[dict[str, Any]], key: s
     of the rows inserted now."""
     if not rows:
         return []
-    statement = _insert(session, table).values(rows).on_conflict_do_nothing()
-    returning = statement.returning(table.__table__.c[key])
-    return list(session.execute(returning).scalars())
+    # Parameters passed apart from the statement: compiled once and cached, sent as one
+    # multi-row INSERT by SQLAlchemy's "insertmanyvalues" (a `.values(rows)` statement was
+    # compiled again for every flush: ~30 % of the flush's CPU).
+    statement = _insert(session, table).on_conflict_do_nothing()
+    returning = statement.returning(_columns(table)[key])
+    return list(session.execute(returning, rows).scalars())
 
 
 class CaseRecordActivities:
