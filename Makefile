@@ -32,7 +32,8 @@ test: lint typecheck pytest
 bench-assessment: install  ## R3.3 assessment over 1,000,000 work orders, SQLite and PostgreSQL
 	$(BIN)/python bench/bench_assessment.py
 
-# Full fault cases vs a bare workflow on the embedded server (~3 min); BENCHMARKS.md.
+# Before/after revisions vs a bare workflow of the product's shape, breach delay, 1/2/4
+# workers, on the embedded server (~12 min on a busy machine); BENCHMARKS.md.
 bench: install
 	$(BIN)/python -m bench.run
 

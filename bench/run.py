@@ -1,6 +1,6 @@
 """`make bench`: complete fault cases against a bare Temporal workflow, variants alternating.
 
-    .venv/bin/python -m bench.run [--variants before=51bfddf,after=.] [--rounds 3] [--n 60]
+    .venv/bin/python -m bench.run [--variants before=51bfddf,after=.] [--rounds 2] [--n 30]
 
 What production runs, on this machine: one embedded server (cablecare/devserver.py, SQLite +
 WAL, free loopback ports, per-workflow time skipping allowed), the product worker started as
@@ -653,13 +653,13 @@ def main() -> None:
         default="before=51bfddf,after=.",
         help="name=git revision, comma-separated; '.' is the working tree",
     )
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--n", type=int, default=60, help="complete cases per phase")
-    parser.add_argument("--breach", type=int, default=32, help="breach cases, 16 in flight")
-    parser.add_argument("--idle", type=int, default=5, help="breach cases one at a time")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--n", type=int, default=30, help="complete cases per phase")
+    parser.add_argument("--breach", type=int, default=16, help="breach cases, 16 in flight")
+    parser.add_argument("--idle", type=int, default=3, help="breach cases one at a time")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--warmup", type=int, default=16)
-    parser.add_argument("--scale-rounds", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=6)
+    parser.add_argument("--scale-rounds", type=int, default=1)
     parser.add_argument("--output", type=Path, default=RESULTS)
     run_and_write(bench, parser.parse_args())
 
