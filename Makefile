@@ -40,7 +40,8 @@ bench-import: install
 bench-notice: install
 	$(BIN)/python -m bench.bench_notice
 
-# Full fault cases vs a bare workflow on the embedded server (~3 min); BENCHMARKS.md.
+# Before/after revisions vs a bare workflow of the product's shape, breach delay, 1/2/4
+# workers, on the embedded server (~12 min on a busy machine); BENCHMARKS.md.
 bench: install
 	$(BIN)/python -m bench.run
 

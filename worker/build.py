@@ -10,6 +10,7 @@ import pydantic
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from cablecare.auth.keys import KeyArchive
 from cablecare.settings import Settings
@@ -42,6 +43,22 @@ def identity_gate(settings: Settings) -> IdentityGate:
     return IdentityGate(rules=rules, archive=lambda: sync.archive, request_sync=sync.request)
 
 
+# Workflow modules shared with the host instead of re-executed in each new sandbox (issue 15):
+# ServiceRequest's module defines a class with ~30 handlers, and re-running it cost every new
+# case several ms of worker CPU (bench/sandbox.py). Safe because the module imports only
+# passed-through modules and keeps no mutable module state; what the sandbox no longer checks
+# is a forbidden call (wall clock, random, I/O) written directly in that one file, which the
+# replay tests (tests/test_replay.py) and review cover.
+PASSTHROUGH_WORKFLOW_MODULES = ("workflows.service_request.workflow",)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(
+        *PASSTHROUGH_WORKFLOW_MODULES
+    )
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -59,6 +76,7 @@ def build_worker(
         # docs/temporal-notes.md: a payload that fails pydantic validation must fail the
         # workflow with the field list, not retry the workflow task forever.
         "workflow_failure_exception_types": [pydantic.ValidationError],
+        "workflow_runner": workflow_runner(),
         "graceful_shutdown_timeout": timedelta(seconds=30),
         # Every log line of an activity carries its workflow id and request id; every message
         # that acts for a person is checked for who sends it (worker/identity.py).

@@ -38,3 +38,26 @@ async def test_a_new_workflow_reimports_only_its_own_module(
     module = cls.__module__
     parents = {module.rsplit(".", i)[0] for i in range(1, module.count(".") + 1)}
     assert set(loaded) <= {module, *parents}, sorted(set(loaded) - {module, *parents})
+
+
+async def test_a_new_service_request_reimports_nothing_on_the_product_runner(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 15: worker/build.py passes ServiceRequest's own module through the sandbox, so a
+    new case neither re-executes it nor builds its ~30-handler class again."""
+    from worker.build import workflow_runner
+    from workflows.service_request.workflow import ServiceRequest
+
+    loaded: Counter[str] = Counter()
+    original = bootstrap.SourceFileLoader.get_code
+
+    def get_code(self: bootstrap.SourceFileLoader, name: str) -> object:
+        loaded[name] += 1
+        return original(self, name)
+
+    runner = workflow_runner()
+    definition = _Definition.must_from_class(ServiceRequest)
+    runner.prepare_workflow(definition)
+    monkeypatch.setattr(bootstrap.SourceFileLoader, "get_code", get_code)
+    runner.prepare_workflow(definition)
+    assert not loaded, sorted(loaded)
