@@ -103,4 +103,5 @@ async def test_8_certificate_reminder_goes_to_the_branch_once_before_expiry(org:
             select(Certification).where(Certification.staff_id == "T-HF-01-2")
         ).one()
     assert {m.recipient_id for m in sent} == {"SUP-HF-01", "SUP-HF-02", "SUP-HF-03", "SUP-HF-04"}
-    assert all("2026-12-19" in m.body for m in sent) and cert.reminded_on == date(2026, 12, 1)
+    # The date as a person reads it (templates render ISO dates so, issue 11 item 13).
+    assert all("12月19日" in m.body for m in sent) and cert.reminded_on == date(2026, 12, 1)

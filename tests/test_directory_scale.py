@@ -42,7 +42,7 @@ def write_directory(path: Path, n: int, *, subscribers_first: bool = False) -> P
     """The sample's areas and staff with `n` generated subscribers, written row by row."""
     doc = json.loads(SAMPLE.read_text(encoding="utf-8"))
     with path.open("w", encoding="utf-8") as fh:
-        head = [("areas", doc["areas"]), ("staff", doc["staff"])]
+        head = [(k, doc[k]) for k in ("companies", "outlets", "areas", "staff")]
         fh.write("{")
         if not subscribers_first:
             fh.write(",".join(f'"{k}": {json.dumps(v, ensure_ascii=False)}' for k, v in head))
@@ -178,7 +178,7 @@ def test_13_9_csv_refusal_names_the_line(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "csv"
     folder.mkdir()
     doc = json.loads(SAMPLE.read_text(encoding="utf-8"))
-    for section in ("areas", "staff"):
+    for section in ("companies", "outlets", "areas", "staff"):
         rows = doc[section]
         fields = list(dict.fromkeys(k for row in rows for k in row))
         out = io.StringIO()
@@ -228,5 +228,6 @@ def test_13_9_json_shape_problems_are_refused_together(db: str, tmp_path: Path) 
     with pytest.raises(DirectoryLoadError) as err:
         load_directory_file(db, path)
     assert err.value.problems == [
-        "unknown key(s) ['people']; expected ['areas', 'staff', 'subscribers']"
+        "unknown key(s) ['people']; "
+        "expected ['areas', 'companies', 'outlets', 'staff', 'subscribers']"
     ]

@@ -70,10 +70,10 @@ def test_13_5_callbacks_list_shows_reached_satisfied_and_unknown_distinctly(
     assert _record(cli, ids[3], "CB-HF-1", "--not-reached")[0] == 0
     table = cli.invoke(app, ["callbacks", "list", "--period", "2026-11"]).stdout
     lines = {line.split()[0]: line for line in table.splitlines()[1:]}
-    assert lines[ids[0]].endswith("reached, satisfied")
-    assert lines[ids[1]].endswith("reached, not satisfied")
-    assert lines[ids[2]].endswith("reached, satisfaction unknown")
-    assert lines[ids[3]].endswith("not reached")
+    assert lines[ids[0]].rstrip().endswith("reached, satisfied")
+    assert lines[ids[1]].rstrip().endswith("reached, not satisfied")
+    assert lines[ids[2]].rstrip().endswith("reached, satisfaction unknown")
+    assert lines[ids[3]].rstrip().endswith("not reached")
 
 
 def test_13_5_a_second_record_of_the_same_callback_is_refused_naming_who_and_when(
@@ -133,7 +133,13 @@ def test_9_5_dev_banner_starts_a_case_with_the_flags_that_make_a_retry_safe(
         db_path=tmp_path / "temporal.db",
         log_path=tmp_path / "temporal.log",
     )
-    _print_banner(server, Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}"))  # type: ignore[arg-type]
+    codec_server = SimpleNamespace(url="http://127.0.0.1:17303", token="t")
+    _print_banner(
+        server,  # type: ignore[arg-type]
+        Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}"),
+        codec_server,  # type: ignore[arg-type]
+        str(tmp_path / "codec-keys"),
+    )
     start = next(line for line in capsys.readouterr().out.splitlines() if "workflow start" in line)
     assert "--id-conflict-policy UseExisting" in start
     assert "--id-reuse-policy RejectDuplicate" in start
