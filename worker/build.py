@@ -19,12 +19,11 @@ from worker.key_sync import KeySync
 from worker.log_context import ActivityLogContext
 from worker.registry import activity_callables, workflow_classes
 
-log = structlog.get_logger(__name__)
-
 
 def identity_gate(settings: Settings) -> IdentityGate:
     """CABLECARE_AUTH=required (the default): verify every actor token against the IdP's keys,
     archived in the application database and kept current by a background sync."""
+    log = structlog.get_logger(__name__)  # a fresh proxy: structlog caches a used one's config
     if settings.auth == "off":
         log.warning(
             "AUTH IS OFF: messages are not checked for who sends them (CABLECARE_AUTH=off); "
