@@ -105,7 +105,7 @@ def _warning(case: Case, now: datetime) -> None:
         EscalationKind.WARNING,
         "R7.3",
         to,
-        f"{s.clock.limit_label} due {case.when(s.clock.due_at)}",
+        f"{s.clock.limit_label} due {case.shown(s.clock.due_at)}",
     )
 
 

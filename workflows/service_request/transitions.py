@@ -44,7 +44,7 @@ def start_clock(case: Case, now: datetime, base_due_at: datetime) -> None:
         s.clock, at=now, base_due_at=base_due_at, label=limit.label, rule=limit.rule
     )
     s.state = CaseState.OPEN
-    case.log(now, "clock.started", detail=f"{limit.label}, due {case.when(s.clock.due_at)}")
+    case.log(now, "clock.started", detail=f"{limit.label}, due {case.shown(s.clock.due_at)}")
     if s.clock.round == 1 and s.kind.value != "complaint":
         case.notify_subscriber("case_received", due_at=case.when(s.clock.due_at))
     technician = s.technician_id or case.ctx.area_technician_id
@@ -192,7 +192,7 @@ def schedule_visit(case: Case, now: datetime, u: ScheduleVisitUpdate) -> None:
         now,
         "visit.scheduled",
         by=u.technician_id,
-        detail=f"{case.when(u.window_start)} - {case.when(u.window_end)}",
+        detail=f"{case.shown(u.window_start)} - {case.shown(u.window_end)}",
     )
     case.notify_subscriber(
         "visit_scheduled",
@@ -336,7 +336,7 @@ def decide_extension(case: Case, now: datetime, u: DecideExtensionUpdate) -> Non
             now,
             "extension.approved",
             by=u.leader_id,
-            detail=f"+{pending.extra_hours} h, due {case.when(s.clock.due_at)}",
+            detail=f"+{pending.extra_hours} h, due {case.shown(s.clock.due_at)}",
         )
     else:
         case.log(now, "extension.refused", by=u.leader_id, detail=u.note)
@@ -355,7 +355,7 @@ def end_force_majeure(case: Case, now: datetime, u: ForceMajeureUpdate) -> None:
         now,
         "force_majeure.ended",
         by=u.leader_id,
-        detail=f"{u.reason}; due {case.when(s.clock.due_at)}",
+        detail=f"{u.reason}; due {case.shown(s.clock.due_at)}",
     )
 
 
