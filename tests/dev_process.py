@@ -28,6 +28,7 @@ class DevProcess:
     ui_port: int = field(default_factory=free_port)
     codec_port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -41,6 +42,7 @@ class DevProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CABLECARE_", "TEMPORAL_"))}
         env["CABLECARE_VAR_DIR"] = str(self.var_dir)
         env["DATABASE_URL"] = f"sqlite:///{self.var_dir / 'cablecare.db'}"
+        env.update(self.extra_env)
         return env
 
     def command(self) -> list[str]:
