@@ -145,7 +145,12 @@ async def test_record_other_workflow_histories(env: WorkflowEnvironment) -> None
         (HISTORIES / f"{name}.json").write_text((await handle.fetch_history()).to_json())
     # A complete fault case recorded after the sync-messages-during-a-flush patch: the two
     # service-request histories above (recorded before it) replay the unpatched branch.
-    handle = await start(env.client, new_request(request_id="HIST-FAULT-PATCHED-1"))
+    await _record_complete_case(env, "HIST-FAULT-PATCHED-1", "service_request_fault_closed_patched")
+
+
+async def _record_complete_case(env: WorkflowEnvironment, request_id: str, name: str) -> None:
+    """A complete fault case (progress update, resolve by signal, callback) into `name`.json."""
+    handle = await start(env.client, new_request(request_id=request_id))
     await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
     await handle.execute_update(
         ServiceRequest.report_progress,
@@ -161,9 +166,7 @@ async def test_record_other_workflow_histories(env: WorkflowEnvironment) -> None
         RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=True),
     )
     await handle.result()
-    (HISTORIES / "service_request_fault_closed_patched.json").write_text(
-        (await handle.fetch_history()).to_json()
-    )
+    (HISTORIES / f"{name}.json").write_text((await handle.fetch_history()).to_json())
 
 
 @pytest.mark.skipif(not RECORD_CURRENT, reason="records histories only when asked")
@@ -171,24 +174,8 @@ async def test_record_other_workflow_histories(env: WorkflowEnvironment) -> None
 async def test_record_committed_effects_histories(env: WorkflowEnvironment) -> None:
     """A complete and a breached fault case after the effects-from-committed-history patch
     (records by a regular activity): the histories above replay the branches before it."""
-    handle = await start(env.client, new_request(request_id="HIST-FAULT-COMMITTED-1"))
-    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
-    await handle.execute_update(
-        ServiceRequest.report_progress,
-        ReportProgressUpdate(technician_id=AREA_TECH, status="on_site"),
-    )
-    await handle.signal(
-        ServiceRequest.technician_update,
-        {"type": "resolve", "by": AREA_TECH, "resolution": "re-seated the cable"},
-    )
-    await wait_for(handle, lambda s: s.state == CaseState.AWAITING_CALLBACK)
-    await handle.execute_update(
-        ServiceRequest.record_callback,
-        RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=True),
-    )
-    await handle.result()
-    (HISTORIES / "service_request_fault_closed_committed.json").write_text(
-        (await handle.fetch_history()).to_json()
+    await _record_complete_case(
+        env, "HIST-FAULT-COMMITTED-1", "service_request_fault_closed_committed"
     )
     handle = await start(env.client, new_request(request_id="HIST-BREACH-COMMITTED-1"))
     await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)

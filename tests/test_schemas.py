@@ -137,11 +137,19 @@ def test_the_repository_points_nowhere_outside_itself() -> None:
     tracked = subprocess.run(
         ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
-    outside = ("../shared", "/work/shared", "CONTRACT.md", "TEMPORAL_NOTES.md", "STYLE.md")
+    # Spelled in pieces so that this file does not itself point outside the repository.
+    shared = "/".join(("..", "shared"))
+    outside = (
+        shared,
+        "/work/" + "shared",
+        "CONTRACT" + ".md",
+        "TEMPORAL_NOTES" + ".md",
+        "STYLE" + ".md",
+    )
     offenders = []
     for name in tracked:
         path = REPO_ROOT / name
-        if name == "tests/test_schemas.py" or path.suffix not in TEXT_SUFFIXES:
+        if path.suffix not in TEXT_SUFFIXES:
             continue
         text = path.read_text("utf-8", errors="replace")
         offenders += [f"{name}: {word}" for word in outside if word in text]
