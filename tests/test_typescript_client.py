@@ -1,6 +1,8 @@
 """A second-language client (issue 13 item 12): examples/typescript-client, `@temporalio/client`
 from npm, against `cablecare dev` with its payload encryption on (the client implements the
-documented AES-GCM codec). It starts a case, signals, updates (one refused) and queries.
+documented AES-GCM codec) and identity required (issue 10: each message carries the acting
+person's token in the `cablecare_actor` header). It starts a case, signals, updates (two
+refused: R8.1, and a technician naming the dispatcher) and queries.
 
 Needs node >= 20 and npm with registry access for the first `npm ci`. Off CI a missing node
 skips; under CI=true it is a failure, like a missing PostgreSQL.
@@ -14,17 +16,20 @@ import os
 import shutil
 import subprocess
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from cablecare import REPO_ROOT
+from cablecare.auth.issuer import LocalIssuer
 from cablecare.client import connect
 from cablecare.codec import AesGcmCodec, KeyRing
 from tests.dev_process import DevProcess
 
 CLIENT_DIR = REPO_ROOT / "examples" / "typescript-client"
+COUNTER, TECHNICIAN, DISPATCHER = "CTR-HF-1", "T-HF-01-1", "DSP-HF"  # the client's defaults
 
 
 def _npm() -> str:
@@ -50,34 +55,48 @@ async def test_typescript_client_starts_signals_updates_and_queries_an_encrypted
 ) -> None:
     npm = _npm()
     await asyncio.to_thread(_build, npm)
-    # Auth off, explicitly: this test is about another language over gRPC with the codec; the
-    # TypeScript example does not yet send the `cablecare_actor` header (docs/contract.md).
-    dev = DevProcess(
-        var_dir=tmp_path / "var", args=["--no-demo-cases"], extra_env={"CABLECARE_AUTH": "off"}
-    )
+    # Identity as deployed by default (CABLECARE_AUTH=required), tokens from the dev issuer.
+    dev = DevProcess(var_dir=tmp_path / "var", args=["--no-demo-cases"])
     dev.start()
     try:
         dev.wait_for("cablecare dev is running", timeout=240)
-        request_id = f"TS-{uuid.uuid4().hex[:10]}"
-        run = await asyncio.to_thread(
-            subprocess.run,
-            ["node", "dist/client.js"],
-            cwd=CLIENT_DIR,
-            env={
-                "PATH": os.environ["PATH"],
-                "TEMPORAL_ADDRESS": dev.address,
-                "CABLECARE_CODEC_KEYS_FILE": str(dev.var_dir / "codec-keys"),
-                "REQUEST_ID": request_id,
-            },
-            capture_output=True,
-            text=True,
-            timeout=180,
+        issuer = LocalIssuer(dev.var_dir / "auth")
+        tokens = tmp_path / "tokens.json"
+        tokens.write_text(
+            json.dumps(
+                {s: issuer.issue(s, timedelta(hours=1)) for s in (COUNTER, TECHNICIAN, DISPATCHER)}
+            )
         )
+
+        def client_run(request_id: str, **env: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                ["node", "dist/client.js"],
+                cwd=CLIENT_DIR,
+                env={
+                    "PATH": os.environ["PATH"],
+                    "TEMPORAL_ADDRESS": dev.address,
+                    "CABLECARE_CODEC_KEYS_FILE": str(dev.var_dir / "codec-keys"),
+                    "REQUEST_ID": request_id,
+                    **env,
+                },
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+
+        # Without tokens the start itself is refused, and the client is told which header.
+        unsigned = await asyncio.to_thread(client_run, f"TS-{uuid.uuid4().hex[:10]}")
+        assert unsigned.returncode == 1 and "cablecare_actor" in unsigned.stderr, unsigned
+
+        request_id = f"TS-{uuid.uuid4().hex[:10]}"
+        run = await asyncio.to_thread(client_run, request_id, CABLECARE_TOKENS_FILE=str(tokens))
         assert run.returncode == 0, run.stderr + run.stdout
         seen = json.loads(run.stdout)
         assert seen["encrypted"] is True
         assert seen["assigned_state"] == "assigned" and seen["after_update"] == "in_progress"
         assert "T-HF-TRAINEE" in seen["refusal"] and "R8.1" in seen["refusal"]
+        # Who acts is verified, not claimed: the technician's token cannot act as the dispatcher.
+        assert f"the verified actor is {TECHNICIAN}" in seen["impersonation"], seen
         assert seen["final_state"] == "awaiting_callback"
         assert "progress.en_route" in seen["timeline"]  # the signal was applied
 

@@ -1,12 +1,19 @@
 // A cablecare client in TypeScript (docs/contract.md): start a fault case, send the technician's
-// fire-and-forget signal, two updates (one refused, with its reason), and read the status query.
-// Nothing here is Python: Temporal's gRPC API, JSON payloads and the documented AES-GCM codec.
+// fire-and-forget signal, updates (two refused, with their reasons: an uncertified technician,
+// and one person claiming to be another), and read the status query. Nothing here is Python:
+// Temporal's gRPC API, JSON payloads, the documented AES-GCM codec and the actor header.
 //
-//   TEMPORAL_ADDRESS=127.0.0.1:7233 CABLECARE_CODEC_KEYS_FILE=../../var/codec-keys npm start
+//   TEMPORAL_ADDRESS=127.0.0.1:7233 CABLECARE_CODEC_KEYS_FILE=../../var/codec-keys \
+//   CABLECARE_TOKENS_FILE=tokens.json npm start
+//
+// tokens.json maps each staff id acting below to their token (`cablecare token issue --staff
+// ID` under `cablecare dev`); without it the messages carry no token, which only a worker
+// running with CABLECARE_AUTH=off accepts.
 //
 // Prints one JSON object with what it saw; exits 1 when the case does not behave as the
 // contract says.
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { actorToken, tokensFromEnv } from './actor';
 import { AesGcmCodec, keysFromEnv } from './codec';
 
 const env = process.env;
@@ -32,16 +39,25 @@ function check(condition: boolean, what: string): void {
 async function main(): Promise<void> {
   const keys = keysFromEnv();
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  const client = new Client({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    dataConverter: { payloadCodecs: keys ? [new AesGcmCodec(keys)] : [] },
-  });
+  const tokens = tokensFromEnv();
+  // One client per person acting: each stamps that person's token on what it sends.
+  const clientFor = (staffId: string): Client =>
+    new Client({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      dataConverter: { payloadCodecs: keys ? [new AesGcmCodec(keys)] : [] },
+      interceptors: { workflow: tokens[staffId] ? [actorToken(tokens[staffId])] : [] },
+    });
+  const asCounter = clientFor(counterId);
+  const workflowId = `service-request-${requestId}`;
+  const asTechnician = clientFor(technicianId).workflow.getHandle(workflowId);
+  const asDispatcher = clientFor(dispatcherId).workflow.getHandle(workflowId);
   try {
     // Start: one JSON object, workflow id service-request-<request_id>, task queue cable-service.
-    const handle = await client.workflow.start('ServiceRequest', {
+    // The counter clerk who received the customer starts it (R2.1), with their own token.
+    const handle = await asCounter.workflow.start('ServiceRequest', {
       taskQueue: TASK_QUEUE,
-      workflowId: `service-request-${requestId}`,
+      workflowId,
       args: [
         {
           request_id: requestId,
@@ -62,15 +78,23 @@ async function main(): Promise<void> {
       try {
         snap = await handle.query<Snapshot>('status');
       } catch {
-        // "still being registered"
+        // "still being registered", or the case failed at once: a refused start (no or a wrong
+        // token, an unknown subscriber …) fails the workflow with the reason.
+        if ((await handle.describe()).status.name !== 'RUNNING') {
+          const failure = await handle.result().then(
+            () => 'it completed',
+            (err: unknown) => (err instanceof WorkflowFailedError ? err.cause?.message : undefined) ?? String(err),
+          );
+          throw new Error(`the case ended at intake: ${failure}`);
+        }
       }
       if (!snap?.technician_id) await new Promise((r) => setTimeout(r, 100));
     }
     check(snap?.technician_id === technicianId, `assigned to ${technicianId}, got ${snap?.technician_id}`);
     const assignedState = snap!.state;
 
-    // Signal technician_update: fire and forget, tagged with its type.
-    await handle.signal('technician_update', {
+    // Signal technician_update: fire and forget, tagged with its type, sent as the technician.
+    await asTechnician.signal('technician_update', {
       type: 'progress',
       technician_id: technicianId,
       status: 'en_route',
@@ -78,7 +102,7 @@ async function main(): Promise<void> {
     });
 
     // Update report_progress: validated, answers the new status.
-    const onSite = await handle.executeUpdate<Snapshot, [object]>('report_progress', {
+    const onSite = await asTechnician.executeUpdate<Snapshot, [object]>('report_progress', {
       args: [{ technician_id: technicianId, status: 'on_site' }],
     });
     check(onSite.state === 'in_progress', `in_progress after on_site, got ${onSite.state}`);
@@ -87,14 +111,27 @@ async function main(): Promise<void> {
     // technician (R8.1), which the trainee is not.
     let refusal = '';
     try {
-      await handle.executeUpdate('assign', { args: [{ by: dispatcherId, technician_id: traineeId }] });
+      await asDispatcher.executeUpdate('assign', { args: [{ by: dispatcherId, technician_id: traineeId }] });
     } catch (err) {
       check(err instanceof WorkflowUpdateFailedError, `a refusal, got ${err}`);
       refusal = (err as WorkflowUpdateFailedError).cause?.message ?? '';
     }
     check(refusal.includes(traineeId), `the refusal names ${traineeId}: "${refusal}"`);
 
-    const resolved = await handle.executeUpdate<Snapshot, [object]>('resolve', {
+    // Who acts is verified, not claimed: the technician's client naming the dispatcher is refused
+    // before the workflow sees it (only with tokens: a worker with auth off cannot tell).
+    let impersonation = '';
+    if (tokens[technicianId]) {
+      try {
+        await asTechnician.executeUpdate('assign', { args: [{ by: dispatcherId, technician_id: technicianId }] });
+      } catch (err) {
+        check(err instanceof WorkflowUpdateFailedError, `a refusal, got ${err}`);
+        impersonation = (err as WorkflowUpdateFailedError).cause?.message ?? '';
+      }
+      check(impersonation.includes(technicianId), `the refusal names the verified actor: "${impersonation}"`);
+    }
+
+    const resolved = await asTechnician.executeUpdate<Snapshot, [object]>('resolve', {
       args: [{ by: technicianId, resolution: 'replaced the connector' }],
     });
     check(resolved.state === 'awaiting_callback', `awaiting_callback, got ${resolved.state}`);
@@ -111,6 +148,7 @@ async function main(): Promise<void> {
         assigned_state: assignedState,
         after_update: onSite.state,
         refusal,
+        impersonation,
         final_state: status.state,
         timeline: types,
       }) + '\n',
