@@ -24,7 +24,8 @@ from activities.directory_queries import get_area, get_staff, staff_with_role
 from activities.notifications import Channel, Notification, NotificationSender, RecipientKind
 from activities.templates import reading_time
 from cablecare.calendar import load_calendar
-from cablecare.domain import Role
+from cablecare.domain import HAND_OPENERS, Role
+from cablecare.failures import ErrorType
 from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from workflows.accountability.activity_io import (
@@ -77,6 +78,8 @@ class AccountabilityActivities:
         calendar = load_calendar(self.settings, timezone=policy.timezone)
         due = calendar.end_of_nth_working_day(data.opened_at, rules.statement_working_days)
         with self.sessions() as session:
+            if data.opened_by_person:
+                self._may_open(session, case.opened_by)
             self._known(session, case.staff_id, case.lead_id)
             supervisors = self._deciders(session, case.staff_id)
             since = data.opened_at - timedelta(days=rules.lookback_days)
@@ -129,6 +132,20 @@ class AccountabilityActivities:
                 )
             ).one()
         )
+
+    @staticmethod
+    def _may_open(session: Session, opened_by: str) -> None:
+        """R7.2 / (六)4: a person opening a case by hand is a supervisor, the supervision office
+        or a leader in the directory. Verified identity alone is not enough: any staff member
+        has a token."""
+        staff = get_staff(session, opened_by)
+        if staff is None or not {r.value for r in HAND_OPENERS} & set(staff.roles):
+            raise ApplicationError(
+                f"opened_by {opened_by} is not a supervisor, the supervision office or a leader "
+                "in the staff directory: only they open an accountability case by hand (R7.2)",
+                type=ErrorType.NOT_PERMITTED.value,
+                non_retryable=True,
+            )
 
     @staticmethod
     def _known(session: Session, staff_id: str, lead_id: str | None) -> None:

@@ -35,6 +35,7 @@ from activities.notifications import (
 )
 from activities.templates import NOTICE_KIND_ZH
 from cablecare.domain import Role
+from cablecare.failures import ErrorType
 from cablecare.policy import current_policy
 from cablecare.settings import Settings
 from workflows.maintenance.activity_io import (
@@ -118,6 +119,15 @@ class MaintenanceActivities:
                     for s in staff_with_role(session, Role.LEADER, company=c)
                 }
             )
+            # Verified identity is not enough to plan: the planner is the operator's staff
+            # (any token of the provider would otherwise announce outages to subscribers).
+            if notice.planned_by is not None and get_staff(session, notice.planned_by) is None:
+                raise ApplicationError(
+                    f"planned_by {notice.planned_by} is not in the staff directory: only the "
+                    "operator's staff plan maintenance (R9.5)",
+                    type=ErrorType.NOT_PERMITTED.value,
+                    non_retryable=True,
+                )
             approver = notice.emergency_approved_by
             if approver is not None and approver not in leaders:
                 known = get_staff(session, approver) is not None

@@ -57,6 +57,11 @@ class Role(StrEnum):
     SUPERVISION_OFFICE = "supervision_office"  # (六)4 监督机构: may decide any accountability case
 
 
+# R7.2 / (六)4: who may open an accountability case by hand (the CLI and the workflow both ask).
+# Breaches are opened by the worker's service identity; inspections by their activity.
+HAND_OPENERS = frozenset({Role.SUPERVISOR, Role.SUPERVISION_OFFICE, Role.LEADER})
+
+
 class CaseState(StrEnum):
     AWAITING_MATERIALS = "awaiting_materials"
     AWAITING_NETWORK = "awaiting_network"  # (四)4 the clock waits for network construction

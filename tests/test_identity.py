@@ -331,6 +331,14 @@ async def test_breach_opening_needs_the_workers_service_identity_not_a_technicia
     assert "opened_by is system, but the verified actor is T-HF-02-1" in str(
         getattr(caught.value.cause, "message", "")
     )
+    # Naming themselves passes the identity check, but a technician may not open a case by hand:
+    # only a supervisor, the supervision office or a leader (R7.2), read from the directory.
+    by_hand = await opened(idp.token(OTHER_TECH), case(OTHER_TECH))
+    with pytest.raises(WorkflowFailureError) as caught:
+        await by_hand.result()
+    cause = caught.value.cause
+    assert getattr(cause, "type", None) == "NotPermitted", cause
+    assert "opened_by T-HF-02-1 is not a supervisor" in str(getattr(cause, "message", ""))
 
 
 async def test_a_clerk_cannot_send_a_maintenance_notice_as_an_emergency_of_a_leader_r9_5(
@@ -357,6 +365,33 @@ async def test_a_clerk_cannot_send_a_maintenance_notice_as_an_emergency_of_a_lea
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
     assert f"emergency_approved_by is {LEADER}" in str(getattr(caught.value.cause, "message", ""))
+
+
+async def test_a_verified_outsider_cannot_plan_maintenance_r9_5(idp: Idp) -> None:
+    """A valid token of someone the staff directory does not know (any account of the identity
+    provider) names itself as planner: refused, nothing announced to subscribers."""
+    starts_at = datetime.now(UTC) + timedelta(days=3)
+    handle = await idp.as_actor(idp.token("X-NOT-STAFF")).start_workflow(
+        "MaintenanceNotice",
+        {
+            "notice_id": f"ID-{uuid.uuid4().hex[:8]}",
+            "area_ids": ["A-HF-01"],
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(hours=2)).isoformat(),
+            "kind": "line_maintenance",
+            "text": "outage",
+            "planned_by": "X-NOT-STAFF",
+        },
+        id=f"maintenance-ID-{uuid.uuid4().hex[:8]}",
+        task_queue=idp.queue,
+    )
+    with pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+    cause = caught.value.cause
+    assert getattr(cause, "type", None) == "NotPermitted", cause
+    assert "planned_by X-NOT-STAFF is not in the staff directory" in str(
+        getattr(cause, "message", "")
+    )
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,10 @@ def _must_be_a_supervisor(staff_id: str) -> None:
     leader, as the directory says."""
     from activities.db import SessionFactory, init_db
     from activities.directory_queries import get_staff
-    from cablecare.domain import Role
+    from cablecare.domain import HAND_OPENERS
     from cablecare.settings import get_settings
 
-    allowed = {Role.SUPERVISOR.value, Role.SUPERVISION_OFFICE.value, Role.LEADER.value}
+    allowed = {r.value for r in HAND_OPENERS}
     url = get_settings().database_url
     init_db(url)
     with SessionFactory(url)() as session:

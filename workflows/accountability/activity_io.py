@@ -16,6 +16,9 @@ class OpenCaseInput(Record):
     workflow_id: str
     case: AccountabilityCaseInput
     opened_at: datetime  # the workflow's start time: deterministic, the same on every retry
+    # The start was sent by a verified person (not a service): R7.2 they must be one who may open
+    # a case by hand (cablecare.domain.HAND_OPENERS). False for cases started before this check.
+    opened_by_person: bool = False
 
 
 class OpenCaseResult(Record):

@@ -19,7 +19,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.accountability_activities import UNKNOWN_STAFF, AccountabilityActivities
     from cablecare.auth.actor import current_actor
-    from cablecare.failures import Closed, InvalidInput, NotPermitted, NotReady, refusals
+    from cablecare.failures import (
+        Closed,
+        ErrorType,
+        InvalidInput,
+        NotPermitted,
+        NotReady,
+        refusals,
+    )
     from workflows.accountability.activity_io import (
         OpenCaseInput,
         OpenCaseResult,
@@ -131,6 +138,7 @@ class AccountabilityCase:
         return self._status
 
     async def _open(self) -> OpenCaseResult:
+        actor = current_actor()  # None with CABLECARE_AUTH=off: nobody is verified
         try:
             return await workflow.execute_activity_method(
                 AccountabilityActivities.open_accountability_case,
@@ -138,17 +146,18 @@ class AccountabilityCase:
                     workflow_id=workflow.info().workflow_id,
                     case=self._data,
                     opened_at=self._status.opened_at,
+                    opened_by_person=actor is not None and not actor.service,
                 ),
                 start_to_close_timeout=DB_TIMEOUT,
                 summary="open case: statement deadline, prior violations, deciders",
             )
         except ActivityError as err:
             cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type == UNKNOWN_STAFF:
-                # Bad input: fail the case at once with the reason, never retry it.
-                raise ApplicationError(
-                    cause.message, type=UNKNOWN_STAFF, non_retryable=True
-                ) from err
+            refused = (UNKNOWN_STAFF, ErrorType.NOT_PERMITTED)
+            if isinstance(cause, ApplicationError) and cause.type in refused:
+                # Bad input or an opener without the role: fail the case at once with the
+                # reason, never retry it.
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from err
             raise
 
     async def _record_statement(self, data: RecordStatementInput) -> None:
