@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from activities.directory_queries import get_area, get_staff
 from activities.directory_tables import Area
+from activities.supervision.tables import CompanyUnit, Outlet
 from cablecare.domain import Company, Kind, Setting, Severity
 from cablecare.policy import SlaPolicy, TimeLimit
 
@@ -76,6 +77,10 @@ TEXT = {
         "photo": "照片",
         "unpublished": "待公布",
         "rule": "依据",
+        "outlets": "营业网点地点及联系电话",
+        "outlet": "营业网点",
+        "address": "地点",
+        "hours": "营业时间",
     },
     "en": {
         "title": "Public service disclosure",
@@ -103,6 +108,10 @@ TEXT = {
         "photo": "Photo",
         "unpublished": "to be published",
         "rule": "Rule",
+        "outlets": "Business outlets, addresses and phones",
+        "outlet": "Outlet",
+        "address": "Address",
+        "hours": "Opening hours",
     },
 }
 # R1.1 "the procedure of every business": the steps a customer goes through, per kind.
@@ -184,6 +193,17 @@ class AreaDisclosure(BaseModel):
     responsible: ResponsiblePerson | None
 
 
+class OutletDisclosure(BaseModel):
+    """(一)5 「公示当地各营业点的地点与联系电话」: where each outlet is and how to call it."""
+
+    outlet_id: str
+    company: str  # the company or branch the outlet belongs to, by name
+    name: str
+    address: str
+    phone: str
+    hours: str
+
+
 class Disclosure(BaseModel):
     lang: Lang
     policy_version: str
@@ -194,6 +214,7 @@ class Disclosure(BaseModel):
     fees: list[FeeLine]
     businesses: list[BusinessMaterials]
     areas: list[AreaDisclosure]
+    outlets: list[OutletDisclosure] = []
 
 
 # --- building ----------------------------------------------------------------------------
@@ -364,6 +385,27 @@ def _area(session: Session, area: Area, lang: Lang) -> AreaDisclosure:
     )
 
 
+def _outlets(session: Session, areas: list[Area]) -> list[OutletDisclosure]:
+    """(一)5 the local outlets: those of the areas' branches (all of them for the whole
+    disclosure), read from the directory each time like the responsible persons."""
+    companies = {c.company_id: c.name for c in session.exec(select(CompanyUnit)).all()}
+    branches = {a.branch_id for a in areas if a.branch_id}
+    query = select(Outlet).order_by(col(Outlet.company_id), col(Outlet.outlet_id))
+    if branches and len(areas) == 1:
+        query = query.where(col(Outlet.company_id).in_(branches))
+    return [
+        OutletDisclosure(
+            outlet_id=o.outlet_id,
+            company=companies.get(o.company_id, o.company_id),
+            name=o.name,
+            address=o.address,
+            phone=o.phone,
+            hours=o.hours,
+        )
+        for o in session.exec(query).all()
+    ]
+
+
 def build_disclosure(
     policy: SlaPolicy, session: Session, *, lang: Lang = "zh", area_id: str | None = None
 ) -> Disclosure:
@@ -407,6 +449,7 @@ def build_disclosure(
             for kind in Kind
         ],
         areas=[_area(session, a, lang) for a in areas],
+        outlets=_outlets(session, list(areas)),
     )
 
 
@@ -471,6 +514,11 @@ def _tables(d: Disclosure) -> list[tuple[str, list[str], list[list[str]]]]:
                 ]
                 for a in d.areas
             ],
+        ),
+        (
+            t["outlets"],
+            [t["outlet"], t["company"], t["address"], t["phone"], t["hours"]],
+            [[o.name, o.company, o.address, o.phone, o.hours or "—"] for o in d.outlets],
         ),
     ]
 

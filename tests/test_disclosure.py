@@ -121,6 +121,8 @@ def test_r1_1_disclosure_contains_hotline_commitments_fees_and_area_staff(
         for value in (area["service_phone"], area["supervision_phone"], tech["staff_id"]):
             assert value in text
         assert tech["name"] in text and tech["phone"] in text and tech["photo_ref"] in text
+    for outlet in sample()["outlets"]:  # (一)5 every outlet's place and phone
+        assert outlet["name"] in text and outlet["address"] in text and outlet["phone"] in text
 
 
 def test_r1_1_disclosure_follows_a_policy_change(loaded: str, policy: SlaPolicy) -> None:
@@ -164,6 +166,9 @@ def test_r3_2_disclosure_of_one_area(loaded: str, policy: SlaPolicy) -> None:
     assert [a.area_id for a in d.areas] == ["A-FD-02"]
     text = render(d, "md")
     assert "T-FD-02-1" in text and "T-HF-01-1" not in text
+    # (一)5 "local" outlets: the area's own branch, not the whole province's.
+    assert [o.outlet_id for o in d.outlets] == ["OUT-FD-1"]
+    assert "店埠营业厅" in text and "蜀山营业厅" not in text
     with pytest.raises(DisclosureError, match="unknown area 'A-NOPE'"):
         build(loaded, policy, area_id="A-NOPE")
 
