@@ -158,6 +158,14 @@ class DevServer:
             raise
         log.info("dev server ready", address=self.address, ui=self.ui_url)
 
+    def _log_tail(self, lines: int = 15) -> str:
+        """The end of the server's log: why it stopped (a port taken, a locked database …)."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
     async def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         last_error: Exception | None = None
@@ -166,7 +174,7 @@ class DevServer:
             if self.process.poll() is not None:
                 raise DevServerError(
                     f"the Temporal dev server exited with code {self.process.returncode}; "
-                    f"see {self.log_path}"
+                    f"see {self.log_path}; it ended with:\n{self._log_tail()}"
                 )
             try:
                 client = await Client.connect(
