@@ -217,7 +217,7 @@ async def test_r9_5_notice_worker_killed_mid_send_tells_each_subscriber_once(
         assert 0 < at_kill < len(expected), f"killed mid-send ({at_kill} of {len(expected)})"
 
         stack.start_worker()
-        # The dead attempt is retried once its heartbeat times out (2 min, the production
+        # The dead attempt is retried once its heartbeat times out (30 s, the production
         # setting): waiting for that is the price of testing the real thing.
         while True:
             snap = await handle.query(MaintenanceNotice.status, result_type=MaintenanceNoticeStatus)

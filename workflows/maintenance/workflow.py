@@ -51,7 +51,9 @@ LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 # A large area is thousands of messages: the activity heartbeats its page cursor and resumes
 # from it after a worker restart; the outbox keys make a re-sent page a no-op.
 DELIVERY_TIMEOUT = timedelta(hours=2)
-DELIVERY_HEARTBEAT = timedelta(minutes=2)
+# A page of 1,000 takes about a second even under load (BENCHMARKS.md), so a dead worker's
+# attempt is given up after 30 s and another worker resumes the delivery from the cursor.
+DELIVERY_HEARTBEAT = timedelta(seconds=30)
 DELIVERY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
 
 
