@@ -73,7 +73,10 @@ _LOCAL_TIMEOUT = timedelta(seconds=30)
 # discarded. They retry until the database answers again.
 _LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 # The records activity retries until the database answers again: nothing decided is lost.
-_RECORD_TIMEOUT = timedelta(seconds=60)
+# One flush is one short transaction (SQLite waits at most 10 s for its lock), so an attempt
+# lost with a dead worker is given up after 20 s and retried on another: the rows are keyed on
+# committed content, so a slow first attempt that still commits changes nothing.
+_RECORD_TIMEOUT = timedelta(seconds=20)
 _RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
