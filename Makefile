@@ -24,8 +24,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Two test processes (pytest-xdist), each with its own Temporal dev server and worker: the
+# suite waits on servers, subprocesses and kills much of the time. PYTEST_WORKERS=0 runs it in
+# one process.
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 

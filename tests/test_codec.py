@@ -133,7 +133,11 @@ async def test_codec_server_answers_the_ui_preflight(codec_http: TestClient[Any,
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}", "Bearer "])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token", f"Basic {TOKEN}", "Bearer "],
+    ids=["none", "wrong-token", "basic-scheme", "empty-bearer"],  # stable: TOKEN is random
+)
 async def test_codec_server_refuses_without_the_token(
     codec_http: TestClient[Any, Any], authorization: str | None
 ) -> None:
