@@ -143,8 +143,20 @@ async def test_liu_6_second_act_within_a_year_aggravates(
 ) -> None:
     """以上 includes the number and the current act counts: one earlier act within the year is
     enough for the second to be decided one step heavier."""
-    staff = "T-FD-01-1"  # accused by no other test (reports to SUP-FD-01)
+    staff = "T-FD-01-1"  # reports to SUP-FD-01
+    # Other tests of the session (the simulator's real month) may have accused this technician
+    # too: count the acts already in the year's window, then add one older act of our own.
+    now = datetime.now(UTC)
     with Session(get_engine(worker_settings.database_url)) as session:
+        before = len(
+            session.exec(
+                select(AccountabilityRecord).where(
+                    AccountabilityRecord.staff_id == staff,
+                    AccountabilityRecord.opened_at >= now - timedelta(days=365),
+                    AccountabilityRecord.opened_at < now,
+                )
+            ).all()
+        )
         session.add(
             AccountabilityRecord(
                 case_id=f"OLD-{uuid.uuid4().hex[:12]}",
@@ -152,7 +164,7 @@ async def test_liu_6_second_act_within_a_year_aggravates(
                 staff_id=staff,
                 rule="R4.3",
                 violation="an earlier late repair",
-                opened_at=datetime.now(UTC) - timedelta(days=100),
+                opened_at=now - timedelta(days=100),
                 final_severity="minor",
             )
         )
@@ -162,7 +174,7 @@ async def test_liu_6_second_act_within_a_year_aggravates(
     )
     handle = await open_case(env.client, data)
     s = await _acc_status(env, data.case_id)
-    assert s.prior_violations == 1
+    assert s.prior_violations == before + 1
     await handle.execute_update(
         UPDATE_SUBMIT_STATEMENT, SubmitStatementUpdate(staff_id=staff, statement="parts late")
     )
