@@ -116,11 +116,14 @@ class DrivenCase:
 
     def _flush(self) -> None:
         d = self.case.data
-        opened, d.accountability = d.accountability, []
-        self.effects.accountability_cases += [a.case_id for a in opened]
-        outgoing, d.outbox = d.outbox, []
-        self.effects.notifications += len(outgoing)
-        d.synced_step = d.step  # records written: the timeline may drop old entries
+        if d.accountability:
+            opened, d.accountability = d.accountability, []
+            self.effects.accountability_cases += [a.case_id for a in opened]
+        if d.outbox:
+            outgoing, d.outbox = d.outbox, []
+            self.effects.notifications += len(outgoing)
+        if d.synced_step != d.step:
+            d.synced_step = d.step  # records written: the timeline may drop old entries
 
     # --- simulated time -------------------------------------------------------------------
     def next_wake(self) -> datetime | None:
