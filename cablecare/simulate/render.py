@@ -164,11 +164,14 @@ def _signed(v: float | None, as_share: bool) -> str:
     """A difference: percentage points for shares, one decimal for counts (a mean of months)."""
     if v is None:
         return "-"
-    return f"{v * 100:+.1f}" if as_share else f"{v:+,.1f}"
+    shown = round(v * 100 if as_share else v, 1)
+    return "0.0" if shown == 0 else f"{shown:+,.1f}"  # never "-0.0"
 
 
 def _difference(d: dict[str, Any], higher_is_worse: bool, as_share: bool) -> str:
     """The paired difference with its 95% interval, green or red when the interval excludes 0."""
+    if d["mean"] == 0 and d["low"] == 0 and d["high"] == 0:
+        return "<span class='note'>no change in any month</span>"
     sign = ""
     if d["low"] is not None and (d["low"] > 0 or d["high"] < 0):
         worse = (d["mean"] > 0) == higher_is_worse
@@ -254,7 +257,7 @@ def compare_html(comparison: dict[str, Any]) -> str:
                 [(area(a), v, False) for a, v in per_area],
                 percent,
                 # The first variant's rate as a tick on the others: the change at a glance.
-                marks=([first.get(a) for a, _ in per_area], labels[0]) if i else None,
+                marks=([first.get(a) for a, _ in per_area], f"{labels[0]}'s rate") if i else None,
             )
         )
     kinds_table = (
