@@ -50,15 +50,15 @@ def month_html(report: MonthReport) -> str:
     cards = _cards(
         [
             ("超时率 breach rate (R4.7)", percent(t["breach_rate"]),
-             f"{t['breached']} / {t['requests']}"),
+             f"{t['breached']:,} / {t['requests']:,}"),
             ("升级 escalations", f"{t['escalations']:,}", f"warnings {t['esc_warning']:,}"),
             ("追责立案 accountability (R6.1)", f"{t['accountability_opened']:,}", "cases opened"),
             ("24小时响应 response (R3.3)", percent(t["response_rate_24h"]),
-             f"{t['responded_24h']} / {t['work_orders']}"),
+             f"{t['responded_24h']:,} / {t['work_orders']:,}"),
             ("按时回访 callbacks on time (R5.1)", percent(t["callbacks_on_time_rate"]),
-             f"{t['callbacks_on_time']} / {t['callbacks_owed']}"),
+             f"{t['callbacks_on_time']:,} / {t['callbacks_owed']:,}"),
             ("满意率 satisfaction (R3.3)", percent(a.satisfaction),
-             f"{a.callbacks_satisfied} / {a.callbacks_reached}"),
+             f"{a.callbacks_satisfied:,} / {a.callbacks_reached:,}"),
         ]
     )  # fmt: skip
     areas = [r for r in report.figures if r.area_id != ALL and r.kind == ALL]
@@ -134,9 +134,9 @@ def month_html(report: MonthReport) -> str:
             for c in (
                 x.area_id,
                 f"{x.households:,}",
-                str(x.complaints),
+                f"{x.complaints:,}",
                 permille(x.complaint_rate),
-                str(x.work_orders),
+                f"{x.work_orders:,}",
                 percent(x.response_rate),
                 percent(x.satisfaction),
             )
