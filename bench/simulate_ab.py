@@ -31,7 +31,15 @@ def _runs(tree: Path, scale: float, workers: int) -> list[dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [sys.executable, "-m", "bench.simulate", "--only", "fast", "--scale", str(scale),
            "--workers", str(workers)]  # fmt: skip
-    out = subprocess.run(cmd, cwd=tree, env=env, check=True, capture_output=True, text=True).stdout
+    # bench.simulate writes its latest results into the tree: keep the committed ones.
+    saved = tree / "bench" / "results" / "simulate-fast-latest.json"
+    before = saved.read_bytes() if saved.exists() else None
+    try:
+        run = subprocess.run(cmd, cwd=tree, env=env, check=True, capture_output=True, text=True)
+    finally:
+        if before is not None:
+            saved.write_bytes(before)
+    out = run.stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
