@@ -195,3 +195,20 @@ def test_issue14_notifications_built_without_validation_equal_validated_ones() -
         _notification(**{**fields, "key": "k" * 301})  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         _notification(**{**fields, "params": {"n": 3}})  # type: ignore[arg-type]
+
+
+def test_issue14_cached_time_texts_tell_apart_the_two_instants_of_a_repeated_hour() -> None:
+    """13.6 with the cache of case._fmt: 01:30 twice on the night DST ends are two instants
+    (equal as datetimes of one zone) and keep their own offsets."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cablecare.timefmt import human
+    from workflows.service_request.case import _fmt
+
+    zone = "America/New_York"
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo(zone))
+    second = first.replace(fold=1)
+    assert first == second  # same zone: compared by wall time
+    assert _fmt(first, zone) == human(first, zone) == "2026-11-01 01:30 -04:00"
+    assert _fmt(second, zone) == human(second, zone) == "2026-11-01 01:30 -05:00"

@@ -7,7 +7,7 @@ Every method takes `now` so the same calls give the same result on replay.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -96,7 +96,7 @@ class Case:
         """A time in a message to a person: "12月2日 11:53", operator's local time (item 13)."""
         if moment is None:
             return "待定"
-        return _reading(moment, self.ctx.policy.timezone)
+        return _reading(_instant(moment) or moment, self.ctx.policy.timezone)
 
     def has_role(self, staff_id: str, role: Role) -> bool:
         return role.value in self.ctx.roster.get(staff_id, [])
@@ -243,17 +243,30 @@ class Case:
         return to
 
 
-@lru_cache(maxsize=4096)
 def _fmt(moment: datetime | None, zone: str) -> str:
-    """A time in a message or the UI: the operator's zone with its offset (13.6, timefmt).
-    Cached: a case shows the same few instants (its deadline) again and again, and the text
-    depends on the instant and the zone only (equal datetimes are the same instant)."""
+    """A time in a message or the UI: the operator's zone with its offset (13.6, timefmt)."""
+    return _shown(_instant(moment), zone)
+
+
+def _instant(moment: datetime | None) -> datetime | None:
+    """The key the texts of a time are cached by: its UTC instant. (Aware datetimes with the
+    same tzinfo compare by wall time, fold ignored: two instants of an hour a DST change
+    repeats would share a key; in UTC they never do.) A naive time stays as it is, and is
+    refused or read exactly as before."""
+    if moment is None or moment.utcoffset() is None:
+        return moment
+    return moment.astimezone(UTC)
+
+
+# Cached: a case shows the same few instants (its deadline) again and again, and the text
+# depends only on the instant and the zone.
+@lru_cache(maxsize=4096)
+def _shown(moment: datetime | None, zone: str) -> str:
     return human(moment, zone, empty="")
 
 
 @lru_cache(maxsize=4096)
 def _reading(moment: datetime, zone: str) -> str:
-    """`Case.when` of an instant, cached as `_fmt` is."""
     return reading_time(moment, ZoneInfo(zone))
 
 
