@@ -134,6 +134,10 @@ def test_issue14_r4_3_shorter_fault_limit_gives_more_breaches_in_compare(tmp_pat
     assert breaches["values"][1]["mean"] > breaches["values"][0]["mean"]
     # The same customers in both: the requests per seed are the same.
     assert result["requests"][0] == result["requests"][1]
+    # Per kind: the faults carry the change, consultations (their own 24 h) do not.
+    by_kind = {(k["area_id"], k["kind"]): k for k in result["breach_by_kind"]}
+    assert by_kind[("ALL", "fault")]["difference"]["low"] > 0
+    assert by_kind[("ALL", "consultation")]["difference"]["mean"] == 0
 
 
 def test_issue14_r3_1_more_technicians_cut_breaches_in_an_overloaded_area() -> None:
@@ -166,3 +170,45 @@ def test_issue14_areas_in_parallel_processes_give_the_same_month(tmp_path: Path)
     one, _, _ = simulate_fast(scenario, "2026-11", 8)
     two, _, _ = simulate_fast(scenario, "2026-11", 8, workers=2)
     assert to_json(one) == to_json(two)
+
+
+def test_issue14_notifications_built_without_validation_equal_validated_ones() -> None:
+    """The case logic's fast construction (case._notification) gives the model validation
+    gives; anything validation would refuse or convert still goes through validation."""
+    from pydantic import ValidationError
+
+    from activities.notifications import Channel, Notification, RecipientKind
+    from workflows.service_request.case import _notification
+
+    fields = {
+        "key": "SR-1/case_received/S-1/3",
+        "channel": Channel.SMS,
+        "recipient_kind": RecipientKind.SUBSCRIBER,
+        "recipient_id": "S-1",
+        "template": "case_received",
+        "params": {"request_id": "SR-1", "due_at": "12月2日 24:00"},
+    }
+    fast, checked = _notification(**fields), Notification(**fields)  # type: ignore[arg-type]
+    assert fast == checked and fast.model_fields_set == checked.model_fields_set
+    assert fast.model_dump_json() == checked.model_dump_json()
+    with pytest.raises(ValidationError):
+        _notification(**{**fields, "key": "k" * 301})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        _notification(**{**fields, "params": {"n": 3}})  # type: ignore[arg-type]
+
+
+def test_issue14_cached_time_texts_tell_apart_the_two_instants_of_a_repeated_hour() -> None:
+    """13.6 with the cache of case._fmt: 01:30 twice on the night DST ends are two instants
+    (equal as datetimes of one zone) and keep their own offsets."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cablecare.timefmt import human
+    from workflows.service_request.case import _fmt
+
+    zone = "America/New_York"
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo(zone))
+    second = first.replace(fold=1)
+    assert first == second  # same zone: compared by wall time
+    assert _fmt(first, zone) == human(first, zone) == "2026-11-01 01:30 -04:00"
+    assert _fmt(second, zone) == human(second, zone) == "2026-11-01 01:30 -05:00"

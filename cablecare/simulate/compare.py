@@ -67,6 +67,15 @@ def _clip(v: dict[str, float | None]) -> dict[str, float | None]:
     }
 
 
+def _breach_rate(r: MonthReport, area: str, kind: str) -> float | None:
+    """The breach rate of one area and kind in one month (None: no such request)."""
+    for f in r.figures:
+        if f.area_id == area and f.kind == kind:
+            rate: float | None = f.row()["breach_rate"]
+            return rate
+    return None
+
+
 def compare(
     variants: list[tuple[str, Scenario]],
     month: str,
@@ -107,6 +116,28 @@ def compare(
                     "difference": interval(paired),
                 }
             )
+    kinds = sorted({f.kind for runs in reports for r in runs for f in r.figures if f.kind != ALL})
+    breach_by_kind = []
+    for area in [ALL, *areas]:
+        for kind in kinds:
+            per_variant = [[_breach_rate(r, area, kind) for r in runs] for runs in reports]
+            if all(v is None for vs in per_variant for v in vs):
+                continue  # no request of this kind in this area in any month
+            paired = [
+                b - a
+                for a, b in zip(per_variant[0], per_variant[-1], strict=True)
+                if a is not None and b is not None
+            ]
+            breach_by_kind.append(
+                {
+                    "area_id": area,
+                    "kind": kind,
+                    "values": [
+                        _clip(interval([v for v in vs if v is not None])) for vs in per_variant
+                    ],
+                    "difference": interval(paired),
+                }
+            )
     breach_by_area = [
         [(area, interval([r.figure(area).row()["breach_rate"] or 0.0 for r in runs])["mean"])
          for area in areas]
@@ -123,4 +154,7 @@ def compare(
         "requests": [[r.meta["requests"] for r in runs] for runs in reports],
         "metrics": metrics,
         "breach_by_area": breach_by_area,
+        # R4.7 per area and kind: where a policy's change lands (a fault limit moves faults).
+        "breach_by_kind": breach_by_kind,
+        "settings": {area: info.setting for area, info in variants[0][1].directory.areas.items()},
     }

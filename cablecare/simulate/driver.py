@@ -86,6 +86,10 @@ class DrivenCase:
         self.first_clock_start: datetime | None = None
         self.case: Case = new_case(data, ctx, now)
         self._woke = now
+        # The deadline the workflow's timer would aim at, as of the end of the last pass of
+        # the loop: only a pass of the loop changes the case (a refused message changes
+        # nothing), so it stands until the next one.
+        self._next: deadlines.Deadline | None = None
         self._loop(now)
 
     # --- the workflow's loop --------------------------------------------------------------
@@ -105,24 +109,28 @@ class DrivenCase:
     def _loop(self, now: datetime) -> None:
         if self.case.needs_clock():
             self._start_clock(now)
-        deadlines.fire_due(self.case, now)
+        # deadlines.fire_due, then the workflow's timer.aim(deadlines.next_deadline(case)).
+        self._next = deadlines.fire_due_then_next(self.case, now)
         self._flush()
         self._woke = now
 
     def _flush(self) -> None:
         d = self.case.data
-        opened, d.accountability = d.accountability, []
-        self.effects.accountability_cases += [a.case_id for a in opened]
-        outgoing, d.outbox = d.outbox, []
-        self.effects.notifications += len(outgoing)
-        d.synced_step = d.step  # records written: the timeline may drop old entries
+        if d.accountability:
+            opened, d.accountability = d.accountability, []
+            self.effects.accountability_cases += [a.case_id for a in opened]
+        if d.outbox:
+            outgoing, d.outbox = d.outbox, []
+            self.effects.notifications += len(outgoing)
+        if d.synced_step != d.step:
+            d.synced_step = d.step  # records written: the timeline may drop old entries
 
     # --- simulated time -------------------------------------------------------------------
     def next_wake(self) -> datetime | None:
         """When the workflow's timer would fire next (None: nothing pending)."""
         if self.case.final:
             return None
-        target = deadlines.next_deadline(self.case)
+        target = self._next
         return None if target is None else max(target.at, self._woke + MIN_TIMER)
 
     def advance(self, until: datetime) -> None:

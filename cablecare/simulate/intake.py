@@ -8,7 +8,9 @@ the area and the key-account flag only, so one call per pair serves the whole mo
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from activities.case_activities import CaseActivities
 from activities.db import SessionFactory, init_db
@@ -21,6 +23,21 @@ from cablecare.simulate.generate import Arrival, Directory
 from workflows.service_request.activity_io import PrepareCaseInput
 from workflows.service_request.messages import StaffRef
 from workflows.service_request.state import CaseContext
+
+
+class _RememberingCalendar(BusinessCalendar):
+    """The operator's calendar, remembering each date's answer: a month asks about the same
+    few dozen dates a hundred thousand times, and the national calendar's lookup is slow."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._working: dict[date, bool] = {}
+
+    def is_working_day(self, d: date) -> bool:
+        known = self._working.get(d)
+        if known is None or type(d) is not date:
+            known = self._working[d] = super().is_working_day(d)
+        return known
 
 
 class Intake:
@@ -37,8 +54,11 @@ class Intake:
         sessions = SessionFactory(database_url)
         self._activities = CaseActivities(sessions, OutboxSender(sessions), self.settings)
         self._contexts: dict[tuple[str, bool], CaseContext] = {}
-        self.calendar: BusinessCalendar = load_calendar(
-            self.settings, timezone=self.policy.timezone
+        loaded = load_calendar(self.settings, timezone=self.policy.timezone)
+        self.calendar: BusinessCalendar = _RememberingCalendar(
+            loaded.timezone,
+            extra_holidays=loaded.extra_holidays,
+            extra_working_days=loaded.extra_working_days,
         )
 
     def context(self, arrival: Arrival) -> CaseContext:

@@ -50,15 +50,15 @@ def month_html(report: MonthReport) -> str:
     cards = _cards(
         [
             ("超时率 breach rate (R4.7)", percent(t["breach_rate"]),
-             f"{t['breached']} / {t['requests']}"),
+             f"{t['breached']:,} / {t['requests']:,}"),
             ("升级 escalations", f"{t['escalations']:,}", f"warnings {t['esc_warning']:,}"),
             ("追责立案 accountability (R6.1)", f"{t['accountability_opened']:,}", "cases opened"),
             ("24小时响应 response (R3.3)", percent(t["response_rate_24h"]),
-             f"{t['responded_24h']} / {t['work_orders']}"),
+             f"{t['responded_24h']:,} / {t['work_orders']:,}"),
             ("按时回访 callbacks on time (R5.1)", percent(t["callbacks_on_time_rate"]),
-             f"{t['callbacks_on_time']} / {t['callbacks_owed']}"),
+             f"{t['callbacks_on_time']:,} / {t['callbacks_owed']:,}"),
             ("满意率 satisfaction (R3.3)", percent(a.satisfaction),
-             f"{a.callbacks_satisfied} / {a.callbacks_reached}"),
+             f"{a.callbacks_satisfied:,} / {a.callbacks_reached:,}"),
         ]
     )  # fmt: skip
     areas = [r for r in report.figures if r.area_id != ALL and r.kind == ALL]
@@ -134,9 +134,9 @@ def month_html(report: MonthReport) -> str:
             for c in (
                 x.area_id,
                 f"{x.households:,}",
-                str(x.complaints),
+                f"{x.complaints:,}",
                 permille(x.complaint_rate),
-                str(x.work_orders),
+                f"{x.work_orders:,}",
                 percent(x.response_rate),
                 percent(x.satisfaction),
             )
@@ -160,56 +160,124 @@ def month_html(report: MonthReport) -> str:
     return _page(title, body)
 
 
+def _signed(v: float | None, as_share: bool) -> str:
+    """A difference: percentage points for shares, one decimal for counts (a mean of months)."""
+    if v is None:
+        return "-"
+    shown = round(v * 100 if as_share else v, 1)
+    return "0.0" if shown == 0 else f"{shown:+,.1f}"  # never "-0.0"
+
+
+def _difference(d: dict[str, Any], higher_is_worse: bool, as_share: bool) -> str:
+    """The paired difference with its 95% interval, green or red when the interval excludes 0."""
+    if d["mean"] == 0 and d["low"] == 0 and d["high"] == 0:
+        return "<span class='note'>no change in any month</span>"
+    sign = ""
+    if d["low"] is not None and (d["low"] > 0 or d["high"] < 0):
+        worse = (d["mean"] > 0) == higher_is_worse
+        sign = "worse" if worse else "better"
+    unit = " pp" if as_share else ""
+    text = "-" if d["mean"] is None else _signed(d["mean"], as_share) + unit
+    ci = (
+        ""
+        if d["low"] is None
+        else f" <span class='note'>[{escape(_signed(d['low'], as_share))}, "
+        f"{escape(_signed(d['high'], as_share))}]</span>"
+    )
+    return f"<span class='{sign}'>{escape(text)}</span>{ci}"
+
+
+def _with_ci(s: dict[str, Any], fmt: Any) -> str:
+    if s["low"] is None:
+        return escape(fmt(s["mean"]))
+    ci = f" <span class='note'>[{escape(fmt(s['low']))}, {escape(fmt(s['high']))}]</span>"
+    return f"{escape(fmt(s['mean']))}{ci}"
+
+
+_SETTING_ZH = {"urban": "城市 urban", "rural": "农村 rural"}
+
+
 def compare_html(comparison: dict[str, Any]) -> str:
     """Policies or workloads side by side: means over seeds with 95% confidence intervals."""
     labels: list[str] = comparison["labels"]
+    settings: dict[str, str] = comparison.get("settings", {})
     title = "What-if: " + " vs ".join(labels)
-    sub = (
-        f"month {comparison['month']} · seeds {', '.join(map(str, comparison['seeds']))} · "
-        "mean [95% CI] over seeds; the difference is paired (same customers, same seed)"
+    versions = " · ".join(
+        f"{lbl}: policy {v['policy']}, workload {v['workload']}"
+        for lbl, v in zip(labels, comparison["versions"], strict=True)
     )
+    requests = comparison["requests"][0]
+    seeds = ", ".join(map(str, comparison["seeds"]))
+    sub = (
+        f"month {comparison['month']} · {len(comparison['seeds'])} simulated months (seeds "
+        f"{seeds}), about {round(sum(requests) / len(requests)):,} "
+        "requests each · mean [95% confidence interval] over the months; the difference is "
+        "paired: the same customers on the same seed under each variant"
+    )
+
+    def area(area_id: str) -> str:
+        if area_id == ALL:
+            return "全部 all areas"
+        setting = settings.get(area_id)
+        return f"{area_id} · {_SETTING_ZH.get(setting, setting)}" if setting else area_id
+
+    change = f"{escape(labels[-1])} − {escape(labels[0])}"
     head = (
         "<tr><th>figure</th><th>area</th>"
         + "".join(f"<th>{escape(lbl)}</th>" for lbl in labels)
-        + f"<th>{escape(labels[-1])} − {escape(labels[0])}</th></tr>"
+        + f"<th>difference {change}</th></tr>"
     )
     rows = []
     for m in comparison["metrics"]:
         as_share = m["unit"] in ("share", "load")
         fmt = percent if as_share else number
-        cells = [escape(m["name"]), escape(m["area_id"])]
-        for s in m["values"]:
-            cells.append(
-                f"{fmt(s['mean'])} <span class='note'>[{fmt(s['low'])}, {fmt(s['high'])}]</span>"
-            )
-        d = m["difference"]
-        sign = ""
-        if d["low"] is not None and (d["low"] > 0 or d["high"] < 0):
-            worse = (d["mean"] > 0) == m["higher_is_worse"]
-            sign = "worse" if worse else "better"
-        dtext = (
-            "-" if d["mean"] is None
-            else f"{d['mean'] * (100 if as_share else 1):+.2f}{' pp' if as_share else ''}"
-        )  # fmt: skip
-        cells.append(f"<span class='{sign}'>{escape(dtext)}</span>")
+        cells = [escape(m["name"]), escape(area(m["area_id"]))]
+        cells += [_with_ci(s, fmt) for s in m["values"]]
+        cells.append(_difference(m["difference"], m["higher_is_worse"], as_share))
         cls = "total" if m["area_id"] == ALL else ""
         rows.append(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    kind_rows = []
+    for k in comparison.get("breach_by_kind", []):
+        cells = [escape(area(k["area_id"])), escape(k["kind"])]
+        cells += [_with_ci(s, percent) for s in k["values"]]
+        cells.append(_difference(k["difference"], True, True))
+        cls = "total" if k["area_id"] == ALL else ""
+        kind_rows.append(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    kind_head = (
+        "<tr><th>area</th><th>kind</th>"
+        + "".join(f"<th>{escape(lbl)}</th>" for lbl in labels)
+        + f"<th>difference {change}</th></tr>"
+    )
+    first = dict(comparison["breach_by_area"][0])
     charts = []
-    for lbl, per_area in zip(labels, comparison["breach_by_area"], strict=True):
+    for i, (lbl, per_area) in enumerate(zip(labels, comparison["breach_by_area"], strict=True)):
         charts.append(
             bar_chart(
                 f"超时率 Breach rate by area — {lbl}",
-                [(area, v, False) for area, v in per_area],
+                [(area(a), v, False) for a, v in per_area],
                 percent,
+                # The first variant's rate as a tick on the others: the change at a glance.
+                marks=([first.get(a) for a, _ in per_area], f"{labels[0]}'s rate") if i else None,
             )
         )
+    kinds_table = (
+        "<h2>超时率按类型 Breach rate by area and kind (R4.7)</h2>"
+        f"<table>{kind_head}{''.join(kind_rows)}</table>"
+        if kind_rows
+        else ""
+    )
     body = "".join(
         [
             f"<h1>{escape(title)}</h1><p class='sub'>{escape(sub)}</p>",
+            f"<p class='note'>{escape(versions)}</p>",
             "<div class='grid'>" + "".join(charts) + "</div>",
-            f"<h2>Side by side</h2><table>{head}{''.join(rows)}</table>",
-            "<p class='note'>Green: the change is better with 95% confidence; red: worse. "
-            "Each seed is one month of the same customers under each variant.</p>",
+            f"<h2>并列比较 Side by side</h2><table>{head}{''.join(rows)}</table>",
+            kinds_table,
+            "<p class='note'>Green: the change is better with 95% confidence; red: worse; "
+            "black: the interval includes no change. pp: percentage points. Rates' intervals "
+            "are clipped to 0-100%. Technician utilisation is busy hours over on-shift hours "
+            "and passes 100% when technicians work past their shift. Each month is the same "
+            "customers under each variant.</p>",
         ]
     )
     return _page(title, body)

@@ -7,7 +7,8 @@ Every method takes `now` so the same calls give the same result on replay.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -95,7 +96,7 @@ class Case:
         """A time in a message to a person: "12月2日 11:53", operator's local time (item 13)."""
         if moment is None:
             return "待定"
-        return reading_time(moment, ZoneInfo(self.ctx.policy.timezone))
+        return _reading(_instant(moment) or moment, self.ctx.policy.timezone)
 
     def has_role(self, staff_id: str, role: Role) -> bool:
         return role.value in self.ctx.roster.get(staff_id, [])
@@ -167,7 +168,7 @@ class Case:
         if channel == "phone_task":  # the same person may also get the app message
             key += "/phone"
         self.data.outbox.append(
-            Notification(
+            _notification(
                 key=key,
                 channel=Channel(channel),
                 recipient_kind=RecipientKind(kind),
@@ -244,7 +245,81 @@ class Case:
 
 def _fmt(moment: datetime | None, zone: str) -> str:
     """A time in a message or the UI: the operator's zone with its offset (13.6, timefmt)."""
+    return _shown(_instant(moment), zone)
+
+
+def _instant(moment: datetime | None) -> datetime | None:
+    """The key the texts of a time are cached by: its UTC instant. (Aware datetimes with the
+    same tzinfo compare by wall time, fold ignored: two instants of an hour a DST change
+    repeats would share a key; in UTC they never do.) A naive time stays as it is, and is
+    refused or read exactly as before."""
+    if moment is None or moment.utcoffset() is None:
+        return moment
+    return moment.astimezone(UTC)
+
+
+# Cached: a case shows the same few instants (its deadline) again and again, and the text
+# depends only on the instant and the zone.
+@lru_cache(maxsize=4096)
+def _shown(moment: datetime | None, zone: str) -> str:
     return human(moment, zone, empty="")
+
+
+@lru_cache(maxsize=4096)
+def _reading(moment: datetime, zone: str) -> str:
+    return reading_time(moment, ZoneInfo(zone))
+
+
+_NOTIFICATION_FIELDS = frozenset(Notification.model_fields)
+_KEY_MAX = 300  # Notification.key's max_length
+_set = object.__setattr__
+
+
+def _notification(
+    *,
+    key: str,
+    channel: Channel,
+    recipient_kind: RecipientKind,
+    recipient_id: str,
+    template: str,
+    params: dict[str, str],
+) -> Notification:
+    """`Notification(...)` without validating again what is already valid: the enums are
+    enums, the texts are texts, the key is within its length. Anything else (a key too long,
+    a parameter that is not a string) goes through validation as before, and fails or is
+    converted exactly as it did."""
+    if (
+        len(key) <= _KEY_MAX
+        and type(key) is str
+        and type(recipient_id) is str
+        and type(template) is str
+        and all(type(v) is str for v in params.values())
+    ):
+        n = Notification.__new__(Notification)
+        _set(
+            n,
+            "__dict__",
+            {
+                "key": key,
+                "channel": channel,
+                "recipient_kind": recipient_kind,
+                "recipient_id": recipient_id,
+                "template": template,
+                "params": params,
+            },
+        )
+        _set(n, "__pydantic_fields_set__", set(_NOTIFICATION_FIELDS))
+        _set(n, "__pydantic_extra__", None)
+        _set(n, "__pydantic_private__", None)
+        return n
+    return Notification(
+        key=key,
+        channel=channel,
+        recipient_kind=recipient_kind,
+        recipient_id=recipient_id,
+        template=template,
+        params=params,
+    )
 
 
 def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cablecare.domain import CaseState, Kind
+from cablecare.domain import FINAL_STATES, CaseState, Kind
 from cablecare.policy import Violation
 from workflows.service_request import clock as clk
 from workflows.service_request import transitions
-from workflows.service_request.case import Case, material_names
-from workflows.service_request.state import EscalationKind
+from workflows.service_request.case import ACTIVE_STATES, Case, material_names
+from workflows.service_request.state import Escalation, EscalationKind
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,14 @@ class Deadline:
 def pending(case: Case) -> list[Deadline]:
     s, policy = case.snap, case.ctx.policy
     out: list[Deadline] = []
-    if case.final:
+    state = s.state
+    if state in FINAL_STATES:
         return out
+    escalations = s.escalations
     c = s.clock
-    solving = s.state in (CaseState.OPEN, CaseState.ASSIGNED, CaseState.IN_PROGRESS)
-    if solving and clk.running(c) and c.due_at is not None:
+    solving = state in ACTIVE_STATES
+    if solving and c.due_at is not None and c.started_at is not None and not c.paused:
+        # clk.running(c) and a due time
         if not c.warned:
             at = clk.warning_at(c, policy.warning_fraction)
             assert at is not None
@@ -45,10 +48,10 @@ def pending(case: Case) -> list[Deadline]:
             )
         if not c.breached:
             out.append(Deadline(c.due_at, "breach", c.limit_label or "deadline"))
-    # (九)2 確保4小時應答: any first response stops it (acknowledgement, contact, referral,
+    # (九)2 确保4小时应答: any first response stops it (acknowledgement, contact, referral,
     # visit, progress, resolution), not only the `acknowledge` update.
     if s.kind == Kind.COMPLAINT and s.first_response_at is None and s.acknowledge_due_at:
-        if not any(e.kind == EscalationKind.ACKNOWLEDGE_OVERDUE for e in s.escalations):
+        if not _escalated(escalations, EscalationKind.ACKNOWLEDGE_OVERDUE):
             out.append(
                 Deadline(
                     s.acknowledge_due_at,
@@ -57,22 +60,22 @@ def pending(case: Case) -> list[Deadline]:
                 )
             )
     if s.tracking_due_at is not None and s.tracked_at is None:
-        if not any(e.kind == EscalationKind.TRACKING_OVERDUE for e in s.escalations):
+        if not _escalated(escalations, EscalationKind.TRACKING_OVERDUE):
             out.append(Deadline(s.tracking_due_at, "tracking", "72 h work-order tracking"))
     if s.accept_due_at is not None and s.accepted_at is None and solving:
-        if not any(e.kind == EscalationKind.FIRST_ACTION_OVERDUE for e in s.escalations):
+        if not _escalated(escalations, EscalationKind.FIRST_ACTION_OVERDUE):
             out.append(Deadline(s.accept_due_at, "first_action", "urgent: first action"))
-    if s.state == CaseState.AWAITING_MATERIALS and s.materials_lapse_at is not None:
+    if state == CaseState.AWAITING_MATERIALS and s.materials_lapse_at is not None:
         window = timedelta(days=policy.materials_window_days or 0)
         if not s.materials_reminded:
             out.append(
                 Deadline(s.materials_lapse_at - window / 2, "materials_reminder", "materials")
             )
         out.append(Deadline(s.materials_lapse_at, "materials_lapsed", "materials window"))
-    if s.state == CaseState.AWAITING_CALLBACK and s.callback_due_at is not None:
+    if state == CaseState.AWAITING_CALLBACK and s.callback_due_at is not None:
         if not any(
             e.kind == EscalationKind.CALLBACK_OVERDUE and e.at >= (s.resolved_at or e.at)
-            for e in s.escalations
+            for e in escalations
         ):
             out.append(
                 Deadline(s.callback_due_at, "callback", f"{policy.callback_hours} h callback")
@@ -83,8 +86,19 @@ def pending(case: Case) -> list[Deadline]:
     return out
 
 
+def _escalated(escalations: list[Escalation], kind: EscalationKind) -> bool:
+    for e in escalations:
+        if e.kind == kind:
+            return True
+    return False
+
+
+def _at(d: Deadline) -> datetime:
+    return d.at
+
+
 def next_deadline(case: Case) -> Deadline | None:
-    return min(pending(case), key=lambda d: d.at, default=None)
+    return min(pending(case), key=_at, default=None)
 
 
 def fire_due(case: Case, now: datetime) -> list[str]:
@@ -93,6 +107,18 @@ def fire_due(case: Case, now: datetime) -> list[str]:
     for d in fired:
         _HANDLERS[d.name](case, now)
     return [d.name for d in fired]
+
+
+def fire_due_then_next(case: Case, now: datetime) -> Deadline | None:
+    """`fire_due(case, now)` then `next_deadline(case)`: the same two calls, with the pending
+    deadlines computed once when none has passed (nothing fired, nothing changed)."""
+    due = pending(case)
+    fired = [d for d in due if d.at <= now]
+    if not fired:
+        return min(due, key=_at, default=None)
+    for d in fired:
+        _HANDLERS[d.name](case, now)
+    return next_deadline(case)
 
 
 def _warning(case: Case, now: datetime) -> None:
