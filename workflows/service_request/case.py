@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -270,9 +271,7 @@ def _reading(moment: datetime, zone: str) -> str:
     return reading_time(moment, ZoneInfo(zone))
 
 
-_NOTIFICATION_FIELDS = frozenset(Notification.model_fields)
 _KEY_MAX = 300  # Notification.key's max_length
-_set = object.__setattr__
 
 
 def _notification(
@@ -284,10 +283,18 @@ def _notification(
     template: str,
     params: dict[str, str],
 ) -> Notification:
-    """`Notification(...)` without validating again what is already valid: the enums are
-    enums, the texts are texts, the key is within its length. Anything else (a key too long,
-    a parameter that is not a string) goes through validation as before, and fails or is
-    converted exactly as it did."""
+    """`Notification(...)` without validating again what is already valid (pydantic's
+    `model_construct`): the enums are enums, the texts are texts, the key is within its
+    length. Anything else (a key too long, a parameter that is not a string) goes through
+    validation as before, and fails or is converted exactly as it did."""
+    fields: dict[str, Any] = {
+        "key": key,
+        "channel": channel,
+        "recipient_kind": recipient_kind,
+        "recipient_id": recipient_id,
+        "template": template,
+        "params": params,
+    }
     if (
         len(key) <= _KEY_MAX
         and type(key) is str
@@ -295,31 +302,8 @@ def _notification(
         and type(template) is str
         and all(type(v) is str for v in params.values())
     ):
-        n = Notification.__new__(Notification)
-        _set(
-            n,
-            "__dict__",
-            {
-                "key": key,
-                "channel": channel,
-                "recipient_kind": recipient_kind,
-                "recipient_id": recipient_id,
-                "template": template,
-                "params": params,
-            },
-        )
-        _set(n, "__pydantic_fields_set__", set(_NOTIFICATION_FIELDS))
-        _set(n, "__pydantic_extra__", None)
-        _set(n, "__pydantic_private__", None)
-        return n
-    return Notification(
-        key=key,
-        channel=channel,
-        recipient_kind=recipient_kind,
-        recipient_id=recipient_id,
-        template=template,
-        params=params,
-    )
+        return Notification.model_construct(**fields)
+    return Notification(**fields)
 
 
 def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case:
