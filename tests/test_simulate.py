@@ -172,31 +172,6 @@ def test_issue14_areas_in_parallel_processes_give_the_same_month(tmp_path: Path)
     assert to_json(one) == to_json(two)
 
 
-def test_issue14_notifications_built_without_validation_equal_validated_ones() -> None:
-    """The case logic's fast construction (case._notification) gives the model validation
-    gives; anything validation would refuse or convert still goes through validation."""
-    from pydantic import ValidationError
-
-    from activities.notifications import Channel, Notification, RecipientKind
-    from workflows.service_request.case import _notification
-
-    fields = {
-        "key": "SR-1/case_received/S-1/3",
-        "channel": Channel.SMS,
-        "recipient_kind": RecipientKind.SUBSCRIBER,
-        "recipient_id": "S-1",
-        "template": "case_received",
-        "params": {"request_id": "SR-1", "due_at": "12月2日 24:00"},
-    }
-    fast, checked = _notification(**fields), Notification(**fields)  # type: ignore[arg-type]
-    assert fast == checked and fast.model_fields_set == checked.model_fields_set
-    assert fast.model_dump_json() == checked.model_dump_json()
-    with pytest.raises(ValidationError):
-        _notification(**{**fields, "key": "k" * 301})  # type: ignore[arg-type]
-    with pytest.raises(ValidationError):
-        _notification(**{**fields, "params": {"n": 3}})  # type: ignore[arg-type]
-
-
 def test_issue14_cached_time_texts_tell_apart_the_two_instants_of_a_repeated_hour() -> None:
     """13.6 with the cache of case._fmt: 01:30 twice on the night DST ends are two instants
     (equal as datetimes of one zone) and keep their own offsets."""

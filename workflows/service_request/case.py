@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -169,7 +168,7 @@ class Case:
         if channel == "phone_task":  # the same person may also get the app message
             key += "/phone"
         self.data.outbox.append(
-            _notification(
+            Notification(
                 key=key,
                 channel=Channel(channel),
                 recipient_kind=RecipientKind(kind),
@@ -269,41 +268,6 @@ def _shown(moment: datetime | None, zone: str) -> str:
 @lru_cache(maxsize=4096)
 def _reading(moment: datetime, zone: str) -> str:
     return reading_time(moment, ZoneInfo(zone))
-
-
-_KEY_MAX = 300  # Notification.key's max_length
-
-
-def _notification(
-    *,
-    key: str,
-    channel: Channel,
-    recipient_kind: RecipientKind,
-    recipient_id: str,
-    template: str,
-    params: dict[str, str],
-) -> Notification:
-    """`Notification(...)` without validating again what is already valid (pydantic's
-    `model_construct`): the enums are enums, the texts are texts, the key is within its
-    length. Anything else (a key too long, a parameter that is not a string) goes through
-    validation as before, and fails or is converted exactly as it did."""
-    fields: dict[str, Any] = {
-        "key": key,
-        "channel": channel,
-        "recipient_kind": recipient_kind,
-        "recipient_id": recipient_id,
-        "template": template,
-        "params": params,
-    }
-    if (
-        len(key) <= _KEY_MAX
-        and type(key) is str
-        and type(recipient_id) is str
-        and type(template) is str
-        and all(type(v) is str for v in params.values())
-    ):
-        return Notification.model_construct(**fields)
-    return Notification(**fields)
 
 
 def new_case(data: ServiceRequestInput, ctx: CaseContext, now: datetime) -> Case:
