@@ -168,8 +168,9 @@ class CaseActivities:
 
     @activity.defn(name=OPEN_ACCOUNTABILITY)
     async def open_accountability(self, data: OpenAccountabilityInput) -> None:
-        """First-release local activity, kept for cases started before the committed-effects
-        patch (new cases open theirs in `record_case`).
+        """The accountability cases of one flush, opened after its `record_case` (a regular
+        activity since PATCH_ACCOUNTABILITY_APART, issue 15; a local activity for cases started
+        before the committed-effects patch; `record_case` opened them in between).
 
         Started as an independent workflow rather than a child: the request neither waits for
         nor owns it, and a retry finds the same case by its id (one case per violation)."""

@@ -506,9 +506,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "TEMPORAL_NAMESPACE": "default",
             "DATABASE_URL": database_url,
             "PYTHONDONTWRITEBYTECODE": "",
+            # The bench clients send no actor tokens (issue 10): explicit, and logged by the
+            # worker, as bench/common.py's spawn_worker does.
+            "CABLECARE_AUTH": "off",
         }
         baseline_worker = None
-        workers = {name: Workers(tree, env, root) for name, tree in trees.items()}
+        log_dir = args.log_dir or root
+        log_dir.mkdir(parents=True, exist_ok=True)
+        workers = {name: Workers(tree, env, log_dir) for name, tree in trees.items()}
         try:
             baseline_worker = spawn_worker(
                 temporal.address,
@@ -746,6 +751,9 @@ def main() -> None:
         default=",".join(PHASES),
         help="comma-separated subset of " + ",".join(PHASES) + " (a partial run for one "
         "question; `make bench` runs them all)",
+    )
+    parser.add_argument(
+        "--log-dir", type=Path, default=None, help="keep the workers' logs here (default: not kept)"
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     run_and_write(bench, parser.parse_args())
