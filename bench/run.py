@@ -420,6 +420,9 @@ async def phase(
         # Deadline to the workflow task that decided the breach (escalation.at - due).
         result["decision_ms_p50"] = round(percentile(out["skip_ms"], 50), 1)
         result["decision_ms_p95"] = round(percentile(out["skip_ms"], 95), 1)
+        # Every delay and its parts, to pool rounds (a p95 of a few cases is their maximum).
+        result["delays_ms"] = [round(v, 1) for v in out["delay_ms"]]
+        result["parts_ms"] = {part: [round(v, 1) for v in out[part]] for part in BREACH_PARTS}
         result["parts_ms_p50_p95"] = {
             part: [round(percentile(out[part], 50), 1), round(percentile(out[part], 95), 1)]
             for part in BREACH_PARTS
