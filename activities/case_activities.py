@@ -17,21 +17,18 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from activities import directory_queries as dq
 from activities.case_records import write_case_rows
 from activities.db import SessionFactory
-from activities.directory_tables import Area, Staff, Subscriber
+from activities.directory_tables import Subscriber
+from activities.intake_directory import directory_snapshot
 from activities.notifications import NotificationSender
 from activities.request_registry import claim_request
-from activities.supervision import certification
 from cablecare.calendar import BusinessCalendar, load_calendar
-from cablecare.domain import Role
 from cablecare.failures import ErrorType
 from cablecare.policy import SlaPolicy, current_policy
 from cablecare.settings import Settings
 from cablecare.sla import limit_due_at
 from starter.accountability import open_case
-from workflows.certification.validity import Certificates
 from workflows.service_request.activity_io import (
     COMPUTE_DEADLINE,
     OPEN_ACCOUNTABILITY,
@@ -47,19 +44,6 @@ from workflows.service_request.intake import received_at_problem
 from workflows.service_request.state import CaseContext
 
 log = structlog.get_logger(__name__)
-
-# Roles a case's roster needs for its validators (R8.1: only certified staff act in a role).
-ROSTER_ROLES = {
-    Role.TECHNICIAN,
-    Role.DISPATCHER,
-    Role.CALLBACK,
-    Role.SUPERVISOR,
-    Role.LEADER,
-    Role.BUSINESS_LEAD,
-    Role.WINDOW_LEAD,
-    Role.COUNTER,
-    Role.NETWORK,
-}
 
 
 class CaseActivities:
@@ -91,16 +75,21 @@ class CaseActivities:
                     type="UnknownSubscriber",
                     non_retryable=True,
                 )
-            area = session.get(Area, subscriber.area_id)
+            # Areas, staff and the register from the cached snapshot (activities/
+            # intake_directory.py): a warm case reads only its subscriber row.
+            snap = directory_snapshot(self.sessions)
+            if subscriber.area_id not in snap.areas or any(
+                r.staff_id not in snap.staff_ids for r in data.received_by
+            ):  # added since the snapshot (perhaps by another process): read it again
+                snap = directory_snapshot(self.sessions, fresh=True)
+            area = snap.areas.get(subscriber.area_id)
             if area is None:
                 raise ApplicationError(
                     f"subscriber {data.subscriber_id} belongs to unknown area {subscriber.area_id}",
                     type="UnknownArea",
                     non_retryable=True,
                 )
-            unknown = [
-                r.staff_id for r in data.received_by if session.get(Staff, r.staff_id) is None
-            ]
+            unknown = [r.staff_id for r in data.received_by if r.staff_id not in snap.staff_ids]
             if unknown:
                 raise ApplicationError(
                     f"received_by names staff not in the directory: {', '.join(unknown)}",
@@ -108,10 +97,8 @@ class CaseActivities:
                     non_retryable=True,
                 )
             self._check_intake(session, data, policy)
-            roster, certificates = self._roster(session, area, policy.timezone)
-            # R8.1 never auto-assign to someone not certified as a technician
-            certified = Role.TECHNICIAN.value in roster.get(area.technician_id, [])
-            technician = area.technician_id if certified else None
+            today = datetime.now(ZoneInfo(policy.timezone)).date()
+            staff = snap.area_context(area.area_id, policy.timezone, today)
             return CaseContext(
                 area_id=area.area_id,
                 setting=area.setting,
@@ -123,16 +110,13 @@ class CaseActivities:
                     if subscriber.network_built is not None
                     else area.network_built
                 ),
-                area_technician_id=technician,
-                supervisors=[s.staff_id for s in dq.area_supervisors(session, area.area_id)],
-                leaders=[s.staff_id for s in dq.company_leaders(session, area.company)],
-                business_leads=[s.staff_id for s in dq.business_leads(session, area.company)],
-                window_leads=[
-                    s.staff_id
-                    for s in dq.staff_with_role(session, Role.WINDOW_LEAD, company=area.company)
-                ],
-                roster=roster,
-                certificates=certificates,
+                area_technician_id=staff.area_technician_id,
+                supervisors=list(staff.supervisors),
+                leaders=list(staff.leaders),
+                business_leads=list(staff.business_leads),
+                window_leads=list(staff.window_leads),
+                roster={k: list(v) for k, v in staff.roster.items()},
+                certificates=staff.certificates,
                 policy=policy,
             )
 
@@ -167,28 +151,6 @@ class CaseActivities:
                     non_retryable=True,
                 )
 
-    def _roster(
-        self, session: Session, area: Area, timezone: str
-    ) -> tuple[dict[str, list[str]], Certificates]:
-        """R8.1 who may act in which role, from the directory and the certification register
-        (issue 12); the register's certificates go with the case, for the check at the time
-        of assignment."""
-        roster: dict[str, list[str]] = {}
-        candidates = {
-            staff.staff_id: staff
-            for role in ROSTER_ROLES
-            for staff in dq.staff_with_role(
-                session, role, company=area.company, include_uncertified=True
-            )
-        }
-        register = certification.newest(session, list(candidates))
-        today = datetime.now(ZoneInfo(timezone)).date()
-        for staff_id, staff in candidates.items():
-            roles = certification.certified_roles(staff, register.get(staff_id, {}), today)
-            if roles:
-                roster[staff_id] = roles
-        return roster, certification.case_certificates(register, timezone)
-
     @activity.defn(name=COMPUTE_DEADLINE)
     def compute_deadline(self, data: DeadlineInput) -> DeadlineResult:
         """Once per clock start (R4.1): the limit on the national calendar (R4.3, R4.4)."""
@@ -206,8 +168,9 @@ class CaseActivities:
 
     @activity.defn(name=OPEN_ACCOUNTABILITY)
     async def open_accountability(self, data: OpenAccountabilityInput) -> None:
-        """First-release local activity, kept for cases started before the committed-effects
-        patch (new cases open theirs in `record_case`).
+        """The accountability cases of one flush, opened after its `record_case` (a regular
+        activity since PATCH_ACCOUNTABILITY_APART, issue 15; a local activity for cases started
+        before the committed-effects patch; `record_case` opened them in between).
 
         Started as an independent workflow rather than a child: the request neither waits for
         nor owns it, and a retry finds the same case by its id (one case per violation)."""

@@ -18,6 +18,7 @@ retry. So every row written here comes from committed history, exactly once by i
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
@@ -122,7 +123,9 @@ class CaseRecordActivities:
     @activity.defn(name=RECORD_CASE)
     async def record_case(self, data: RecordCaseInput) -> RecordCaseResult:
         """Write one committed flush in one transaction, then open its accountability cases."""
+        started = time.perf_counter()
         result = await asyncio.to_thread(self._write, data)
+        written = time.perf_counter()
         client = activity.client()
         for case in data.accountability:
             try:
@@ -132,6 +135,8 @@ class CaseRecordActivities:
                 pass  # opened by an earlier attempt, and perhaps decided: never a second case
         log.info(
             "case.recorded",
+            write_ms=round((written - started) * 1000, 1),
+            open_ms=round((time.perf_counter() - written) * 1000, 1),
             workflow_id=data.work_order.workflow_id,
             step=data.step,
             state=data.work_order.state.value,

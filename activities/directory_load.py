@@ -39,6 +39,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from activities.db import get_engine
 from activities.directory_tables import Area, Staff, Subscriber
+from activities.intake_directory import invalidate_directory
 from activities.json_sections import JsonSectionsError, read_sections
 from activities.subscriber_staging import COLUMNS as STAGED_COLUMNS
 from activities.subscriber_staging import SubscriberStaging, SubscriberValues
@@ -529,6 +530,7 @@ def _load(url: str, source: str, raw_rows: Iterator[_RawRow]) -> LoadReport:
             session.commit()  # one transaction per file: all rows or none
         finally:
             staging.close()
+    invalidate_directory()  # intake's cached areas and staff (activities/intake_directory.py)
     # Counts only: names, phones and addresses never go to the logs.
     log.info(
         "directory.loaded",

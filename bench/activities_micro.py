@@ -3,6 +3,8 @@ process on one SQLite file, alternating rounds (CPU time of this process per cal
 
     .venv/bin/python -m bench.activities_micro [--rounds 4] [--n 200] [--old 51bfddf]
 
+It also prints the SQL statements of one warm call of each.
+
 *Old* is the code of git revision `--old` (read with `git show`, loaded under another module
 name): `prepare_case` with its per-role queries, and `record_case`'s ORM write (a read per
 table, then row-by-row inserts). *New* is the working tree. Each flush writes a fresh case:
@@ -23,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from sqlalchemy import event
 
 from activities.case_activities import CaseActivities
 from activities.case_records import CaseRecordActivities
@@ -123,6 +127,21 @@ def _per_call_ms(call: Callable[[int], Any], start: int, n: int) -> float:
     return (time.process_time() - started) / n * 1000
 
 
+def _statements(sessions: SessionFactory, call: Callable[[int], Any]) -> int:
+    """SQL statements one warm call sends to the database (commits not counted)."""
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(sessions.engine, "before_cursor_execute", count)
+    try:
+        call(20_000_000)
+    finally:
+        event.remove(sessions.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--rounds", type=int, default=4)
@@ -153,6 +172,7 @@ def main() -> None:
         }
         for name, call in calls.items():  # warm-up: imports, statement caches
             _per_call_ms(call, 10_000_000 + hash(name) % 1000 * 1000, 5)
+        statements = {name: _statements(sessions, call) for name, call in calls.items()}
         results: dict[str, list[float]] = {name: [] for name in calls}
         start = 0
         for r in range(args.rounds):
@@ -165,6 +185,8 @@ def main() -> None:
             f"{name:17} median {statistics.median(values):6.2f} ms CPU per call "
             f"(min {min(values):.2f}, max {max(values):.2f})"
         )
+    for name, count in statements.items():
+        print(f"{name:17} {count} SQL statements per call (warm)")
     for what in ("prepare_case", "record flush"):
         ratios = [
             n / o for n, o in zip(results[f"{what} new"], results[f"{what} old"], strict=True)

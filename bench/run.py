@@ -91,6 +91,7 @@ from workflows.service_request.state import ServiceRequestSnapshot
 from workflows.service_request.workflow import ServiceRequest
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+PHASES = ("baseline", "full", "breach", "idle", "loaded")
 SUBSCRIBER, COUNTER, TECHNICIAN, CALLBACK_AGENT = "SUB-000002", "CTR-HF-1", "T-HF-01-1", "CB-HF-1"
 CASE_TIMEOUT = 180.0  # one case, start to result; nothing in the benchmark waits unbounded
 READY_POLL = 0.025
@@ -216,6 +217,8 @@ class Driver:
         else:
             raise RuntimeError(f"{handle.id}: no write after the breach timer in the history")
         out["delay_ms"].append((written - due).total_seconds() * 1000)
+        for part, ms in _breach_parts(events, due).items():
+            out.setdefault(part, []).append(ms)
         # Cross-check: deadline to the workflow task that decided the breach.
         query = text("SELECT at FROM escalation WHERE request_id = :r AND kind = 'breach'")
         with self.engine.connect() as conn:
@@ -304,6 +307,47 @@ def _after_breach_write(events: list[Any], due: datetime) -> datetime | None:
     return None
 
 
+# Where a breach delay goes, read from the case's history (event times, server clock):
+# deadline -> timer fired -> its workflow task scheduled -> started (waits for the worker) ->
+# completed (the decision) -> record_case scheduled -> started (waits for a slot or a poller)
+# -> completed (the write).
+BREACH_PARTS = ("timer", "wft_queue", "wft_run", "act_sched", "act_queue", "act_run")
+
+
+def _breach_parts(events: list[Any], due: datetime) -> dict[str, float]:
+    marks: dict[str, datetime] = {}
+    order = [
+        ("fired", EventType.EVENT_TYPE_TIMER_FIRED),
+        ("wft_scheduled", EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
+        ("wft_started", EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+        ("wft_completed", EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+        ("act_scheduled", EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+        ("act_started", EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED),
+        ("act_completed", EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+    ]
+    step = 0
+    for e in events:
+        at = e.event_time.ToDatetime(tzinfo=UTC)
+        if step == 0 and (e.event_type != order[0][1] or at < due):
+            continue
+        if step < len(order) and e.event_type == order[step][1]:
+            marks[order[step][0]] = at
+            step += 1
+    if step < len(order):
+        return {}
+    times = [due] + [marks[name] for name, _ in order]
+    # timer, (scheduled: same instant), queue, run, activity scheduled, queue, run
+    gaps = [(b - a).total_seconds() * 1000 for a, b in zip(times, times[1:], strict=False)]
+    return {
+        "timer": gaps[0] + gaps[1],
+        "wft_queue": gaps[2],
+        "wft_run": gaps[3],
+        "act_sched": gaps[4],
+        "act_queue": gaps[5],
+        "act_run": gaps[6],
+    }
+
+
 def _cpu(pids: list[int]) -> float:
     return sum(proc_sample(p).cpu_s for p in pids)
 
@@ -376,8 +420,17 @@ async def phase(
         # Deadline to the workflow task that decided the breach (escalation.at - due).
         result["decision_ms_p50"] = round(percentile(out["skip_ms"], 50), 1)
         result["decision_ms_p95"] = round(percentile(out["skip_ms"], 95), 1)
+        # Every delay and its parts, to pool rounds (a p95 of a few cases is their maximum).
+        result["delays_ms"] = [round(v, 1) for v in out["delay_ms"]]
+        result["parts_ms"] = {part: [round(v, 1) for v in out[part]] for part in BREACH_PARTS}
+        result["parts_ms_p50_p95"] = {
+            part: [round(percentile(out[part], 50), 1), round(percentile(out[part], 95), 1)]
+            for part in BREACH_PARTS
+            if out.get(part)
+        }
     extra = (
         f" delay p50 {result['delay_ms_p50']} p95 {result['delay_ms_p95']} ms"
+        f" (p50/p95 {result['parts_ms_p50_p95']})"
         if out["delay_ms"]
         else f" events {result['events_per_case']}"
     )
@@ -436,6 +489,10 @@ def spread(values: list[float]) -> dict[str, float]:
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     variants = dict(v.split("=", 1) for v in args.variants.split(","))
+    phases = [p for p in args.phases.split(",") if p]
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        raise SystemExit(f"unknown phases: {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory(prefix="cablecare-bench-") as tmp:
         root = Path(tmp)
         database_url = f"sqlite:///{root / 'cablecare.db'}"
@@ -452,9 +509,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "TEMPORAL_NAMESPACE": "default",
             "DATABASE_URL": database_url,
             "PYTHONDONTWRITEBYTECODE": "",
+            # The bench clients send no actor tokens (issue 10): explicit, and logged by the
+            # worker, as bench/common.py's spawn_worker does.
+            "CABLECARE_AUTH": "off",
         }
         baseline_worker = None
-        workers = {name: Workers(tree, env, root) for name, tree in trees.items()}
+        log_dir = args.log_dir or root
+        log_dir.mkdir(parents=True, exist_ok=True)
+        workers = {name: Workers(tree, env, log_dir) for name, tree in trees.items()}
         try:
             baseline_worker = spawn_worker(
                 temporal.address,
@@ -483,18 +545,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 sp,
                 "warm-up",
             )
-            await phase(driver, "baseline", args.warmup, args.concurrency, bw, sp, "warm-up")
+            if "baseline" in phases:
+                await phase(driver, "baseline", args.warmup, args.concurrency, bw, sp, "warm-up")
             workers[current].stop()
             rounds: list[dict[str, Any]] = []
             names = list(variants)
             for r in range(args.rounds):
                 order = names if r % 2 == 0 else names[::-1]
                 print(f"--- round {r + 1}/{args.rounds}: {', '.join(order)}", flush=True)
-                entry: dict[str, Any] = {
-                    "baseline": await phase(
+                entry: dict[str, Any] = {}
+                if "baseline" in phases:
+                    entry["baseline"] = await phase(
                         driver, "baseline", args.n, args.concurrency, bw, sp, "baseline"
                     )
-                }
                 for name in order:
                     w = workers[name]
                     w.start(1)
@@ -504,25 +567,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                         await phase(
                             driver, "full", args.warmup, args.concurrency, pids, sp, "warm-up"
                         )
-                        entry[name] = {
-                            "full": await phase(
-                                driver, "full", args.n, args.concurrency, pids, sp, name
-                            ),
-                            "breach": await phase(
-                                driver, "breach", args.breach, args.concurrency, pids, sp, name
-                            ),
-                            "idle": await phase(driver, "breach", args.idle, 1, pids, sp, name),
-                            "loaded": await phase(
-                                driver,
-                                "breach",
-                                args.idle,
-                                1,
-                                pids,
-                                sp,
-                                name,
-                                background=args.concurrency,
-                            ),
+                        # phase -> (kind, cases, in flight, complete cases alongside)
+                        specs = {
+                            "full": ("full", args.n, args.concurrency, 0),
+                            "breach": ("breach", args.breach, args.concurrency, 0),
+                            "idle": ("breach", args.idle, 1, 0),
+                            "loaded": ("breach", args.idle, 1, args.concurrency),
                         }
+                        entry[name] = {}
+                        for key, (kind, n, flight, alongside) in specs.items():
+                            if key in phases:
+                                entry[name][key] = await phase(
+                                    driver, kind, n, flight, pids, sp, name, background=alongside
+                                )
                     finally:
                         w.stop()
                 rounds.append(entry)
@@ -548,7 +605,39 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 w.stop()
             stop_process(baseline_worker)
             temporal.stop()
+    if set(phases) != set(PHASES):
+        return summarise_partial(args, variants, shape, rounds, scale)
     return summarise(args, variants, shape, rounds, scale)
+
+
+def summarise_partial(
+    args: argparse.Namespace,
+    variants: dict[str, str],
+    shape: dict[str, Any],
+    rounds: list[dict[str, Any]],
+    scale: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A run of some phases only: the spread of each figure across rounds, no goals."""
+    figures = ("cases_per_s", "worker_cpu_ms_per_case", "delay_ms_p50", "delay_ms_p95")
+    per: dict[str, dict[str, Any]] = {}
+    for name in variants:
+        for kind in rounds[0].get(name, {}):
+            for figure in figures:
+                values = [r[name][kind][figure] for r in rounds if figure in r[name][kind]]
+                if values:
+                    per.setdefault(name, {})[f"{kind}_{figure}"] = spread(values)
+    for name, found in per.items():
+        for key, value in found.items():
+            print(f"{name} {key}: {value}")
+    return {
+        "machine": {"cpus": os.cpu_count(), "load_average_end": os.getloadavg()},
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "variants": variants,
+        "shape": shape,
+        "per_variant": per,
+        "rounds": rounds,
+        "scale_out": scale,
+    }
 
 
 def summarise(
@@ -660,6 +749,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=6)
     parser.add_argument("--scale-rounds", type=int, default=1)
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help="comma-separated subset of " + ",".join(PHASES) + " (a partial run for one "
+        "question; `make bench` runs them all)",
+    )
+    parser.add_argument(
+        "--log-dir", type=Path, default=None, help="keep the workers' logs here (default: not kept)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     run_and_write(bench, parser.parse_args())
 

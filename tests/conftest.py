@@ -116,9 +116,14 @@ def worker_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from cablecare import REPO_ROOT
 
     db = tmp_path_factory.mktemp("worker") / "cablecare.db"
+    url = f"sqlite:///{db}"
+    # CABLECARE_TEST_WORKER_DB=postgresql: the session worker on a fresh PostgreSQL database
+    # (the workflow tests of intake and records on the other engine, issue 15).
+    if os.environ.get("CABLECARE_TEST_WORKER_DB") == "postgresql":
+        url = _fresh_postgres_database()
     # Auth off, explicitly and logged: these tests are about other things. Identity is tested
     # with auth required by tests/test_identity*.py, on workers of their own.
-    settings = Settings(database_url=f"sqlite:///{db}", auth="off")
+    settings = Settings(database_url=url, auth="off")
     init_db(settings.database_url)
     load_directory_file(settings.database_url, REPO_ROOT / "data" / "sample-directory.json")
     return settings

@@ -194,6 +194,32 @@ async def test_record_committed_effects_histories(env: WorkflowEnvironment) -> N
     )
 
 
+@pytest.mark.skipif(
+    os.environ.get("CABLECARE_RECORD_HISTORIES") != "apart",
+    reason="records histories only when asked",
+)
+@pytest.mark.usefixtures("worker")
+async def test_record_accountability_apart_history(env: WorkflowEnvironment) -> None:
+    """A breached fault case after PATCH_ACCOUNTABILITY_APART (issue 15: its accountability
+    case opened by an activity of its own after `record_case`); the committed histories above
+    replay the branch before it. `CABLECARE_RECORD_HISTORIES=apart` records it."""
+    handle = await start(env.client, new_request(request_id="HIST-BREACH-APART-1"))
+    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
+    await env.fast_forward(handle, timedelta(hours=25))
+    await wait_for(handle, lambda s: EscalationKind.BREACH in [e.kind for e in s.escalations])
+    await handle.execute_update(
+        ServiceRequest.resolve, ResolveUpdate(by=AREA_TECH, resolution="late")
+    )
+    await handle.execute_update(
+        ServiceRequest.record_callback,
+        RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=False),
+    )
+    await handle.result()
+    (HISTORIES / "service_request_fault_breached_apart.json").write_text(
+        (await handle.fetch_history()).to_json()
+    )
+
+
 @pytest.mark.parametrize("path", _histories(), ids=lambda p: p.stem)
 async def test_committed_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
@@ -214,6 +240,7 @@ def test_histories_are_committed() -> None:
         "service_request_fault_closed_patched",
         "service_request_fault_closed_committed",
         "service_request_fault_breached_committed",
+        "service_request_fault_breached_apart",
     } <= names
 
 

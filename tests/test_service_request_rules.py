@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
@@ -495,7 +495,11 @@ async def test_r7_1_case_records_reach_the_database_exactly_once(
     with Session(get_engine(worker_settings.database_url)) as session:
         order = session.get(WorkOrder, req.request_id)
         assert order is not None and order.state == "closed" and order.breached
-        events = session.exec(select(CaseEvent).where(CaseEvent.request_id == req.request_id)).all()
+        events = session.exec(
+            select(CaseEvent)
+            .where(CaseEvent.request_id == req.request_id)
+            .order_by(col(CaseEvent.seq))  # PostgreSQL returns rows in no particular order
+        ).all()
         assert [e.seq for e in events] == sorted({e.seq for e in events})  # each step once
         assert {"received", "clock.started", "assigned", "resolved", "closed"} <= {
             e.type for e in events

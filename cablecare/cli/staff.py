@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from activities.db import SessionFactory, init_db
 from activities.directory_tables import Staff
+from activities.intake_directory import invalidate_directory
 from activities.supervision import certification as reg
 from activities.supervision import org
 from activities.supervision.policy import load_supervision_policy, policy_path_beside
@@ -77,6 +78,7 @@ def certify(
         except reg.RegisterError as exc:
             raise _fail(str(exc)) from None
         session.commit()
+        invalidate_directory()  # intake's cached register, in this process
         typer.echo(
             f"{staff_id}: {role.value} certificate issued {cert.issued_on}, "
             f"valid through {cert.expires_on}"
@@ -103,6 +105,7 @@ def revoke(
         except reg.RegisterError as exc:
             raise _fail(str(exc)) from None
         session.commit()
+        invalidate_directory()  # intake's cached register, in this process
         typer.echo(f"{staff_id}: {role.value} certificate revoked from {cert.revoked_on}")
 
 

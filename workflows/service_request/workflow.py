@@ -68,6 +68,10 @@ PATCH_SYNC_LATE_MESSAGES = "sync-messages-that-arrive-during-a-flush"
 # Effects (records, messages, accountability cases) by a regular activity whose input is part
 # of committed history, instead of local activities inside a task the server may discard.
 PATCH_COMMITTED_EFFECTS = "effects-from-committed-history"
+# The accountability cases of a flush are opened by a second regular activity after
+# `record_case` (issue 15): the supervisor's breach message is in the outbox as soon as the
+# rows are committed, without waiting for the server to start the accountability workflows.
+PATCH_ACCOUNTABILITY_APART = "accountability-cases-after-the-records"
 _LOCAL_TIMEOUT = timedelta(seconds=30)
 # Local activities only read and compute (intake, deadline): nothing to undo if their task is
 # discarded. They retry until the database answers again.
@@ -109,6 +113,7 @@ class ServiceRequest(UpdateHandlers):
         self._sa_sent: dict[str, Any] = {}
         self._failed: str | None = None  # why the case failed, for the status query (13.5)
         self._committed_effects = True
+        self._accountability_apart = True
 
     # --- lifecycle ------------------------------------------------------------------------
     @workflow.run
@@ -128,6 +133,7 @@ class ServiceRequest(UpdateHandlers):
         # resolves the activity earlier then asks too soon: a nondeterminism error.
         resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
         self._committed_effects = workflow.patched(PATCH_COMMITTED_EFFECTS)
+        self._accountability_apart = workflow.patched(PATCH_ACCOUNTABILITY_APART)
         carried = CaseData.model_validate(carried) if carried is not None else None
         # Set by the workflow, not the starter: every client's cases read in the UI (not a
         # command, so older histories replay unchanged).
@@ -271,7 +277,10 @@ class ServiceRequest(UpdateHandlers):
             return
         notifications, d.outbox = d.outbox, []
         opened, d.accountability = d.accountability, []
-        batch = record_case_input(case, workflow.info().workflow_id, upto, notifications, opened)
+        apart = self._accountability_apart and bool(opened)
+        batch = record_case_input(
+            case, workflow.info().workflow_id, upto, notifications, [] if apart else opened
+        )
         await workflow.execute_activity_method(
             CaseRecordActivities.record_case,
             batch,
@@ -280,6 +289,15 @@ class ServiceRequest(UpdateHandlers):
             retry_policy=_RECORD_RETRY,
         )
         d.synced_step, d.synced_escalations, d.synced_callbacks = upto, esc_upto, cb_upto
+        if apart:
+            # After the records are committed, as in `record_case`; from committed history too.
+            await workflow.execute_activity_method(
+                CaseActivities.open_accountability,
+                OpenAccountabilityInput(cases=opened),
+                summary=f"open {len(opened)} accountability case(s)",
+                start_to_close_timeout=_RECORD_TIMEOUT,
+                retry_policy=_RECORD_RETRY,
+            )
 
     async def _flush_by_local_activities(self) -> None:
         """Cases started before PATCH_COMMITTED_EFFECTS finish the way they began."""
