@@ -177,20 +177,8 @@ async def test_record_committed_effects_histories(env: WorkflowEnvironment) -> N
     await _record_complete_case(
         env, "HIST-FAULT-COMMITTED-1", "service_request_fault_closed_committed"
     )
-    handle = await start(env.client, new_request(request_id="HIST-BREACH-COMMITTED-1"))
-    await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
-    await env.fast_forward(handle, timedelta(hours=25))
-    await wait_for(handle, lambda s: EscalationKind.BREACH in [e.kind for e in s.escalations])
-    await handle.execute_update(
-        ServiceRequest.resolve, ResolveUpdate(by=AREA_TECH, resolution="late")
-    )
-    await handle.execute_update(
-        ServiceRequest.record_callback,
-        RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=False),
-    )
-    await handle.result()
-    (HISTORIES / "service_request_fault_breached_committed.json").write_text(
-        (await handle.fetch_history()).to_json()
+    await _record_breached_case(
+        env, "HIST-BREACH-COMMITTED-1", "service_request_fault_breached_committed"
     )
 
 
@@ -203,7 +191,28 @@ async def test_record_accountability_apart_history(env: WorkflowEnvironment) -> 
     """A breached fault case after PATCH_ACCOUNTABILITY_APART (issue 15: its accountability
     case opened by an activity of its own after `record_case`); the committed histories above
     replay the branch before it. `CABLECARE_RECORD_HISTORIES=apart` records it."""
-    handle = await start(env.client, new_request(request_id="HIST-BREACH-APART-1"))
+    await _record_breached_case(env, "HIST-BREACH-APART-1", "service_request_fault_breached_apart")
+
+
+@pytest.mark.skipif(
+    os.environ.get("CABLECARE_RECORD_HISTORIES") != "2026-12",
+    reason="records histories only when asked",
+)
+@pytest.mark.usefixtures("worker")
+async def test_record_one_marker_histories(env: WorkflowEnvironment) -> None:
+    """A complete and a breached fault case after PATCH_ALL_OF_2026_12 (one patch marker for
+    the three before it); the histories above replay the individual markers.
+    `CABLECARE_RECORD_HISTORIES=2026-12` records them."""
+    await _record_complete_case(env, "HIST-FAULT-2026-12", "service_request_fault_closed_2026_12")
+    await _record_breached_case(
+        env, "HIST-BREACH-2026-12", "service_request_fault_breached_2026_12"
+    )
+
+
+async def _record_breached_case(env: WorkflowEnvironment, request_id: str, name: str) -> None:
+    """A fault case past its 24 h deadline (breach, escalation, accountability case), then
+    resolved late and called back unsatisfied, into `name`.json."""
+    handle = await start(env.client, new_request(request_id=request_id))
     await wait_for(handle, lambda s: s.state == CaseState.ASSIGNED)
     await env.fast_forward(handle, timedelta(hours=25))
     await wait_for(handle, lambda s: EscalationKind.BREACH in [e.kind for e in s.escalations])
@@ -215,9 +224,7 @@ async def test_record_accountability_apart_history(env: WorkflowEnvironment) -> 
         RecordCallbackUpdate(agent_id=CALLBACK_AGENT, reached=True, satisfied=False),
     )
     await handle.result()
-    (HISTORIES / "service_request_fault_breached_apart.json").write_text(
-        (await handle.fetch_history()).to_json()
-    )
+    (HISTORIES / f"{name}.json").write_text((await handle.fetch_history()).to_json())
 
 
 @pytest.mark.parametrize("path", _histories(), ids=lambda p: p.stem)
@@ -241,21 +248,47 @@ def test_histories_are_committed() -> None:
         "service_request_fault_closed_committed",
         "service_request_fault_breached_committed",
         "service_request_fault_breached_apart",
+        "service_request_fault_closed_2026_12",
+        "service_request_fault_breached_2026_12",
     } <= names
 
 
 def test_complete_fault_case_stays_within_80_events() -> None:
-    """Issue 9: effects by a regular activity per flush cost events; a complete fault case
-    with its callback stays at most 80 (a breached one is reported beside it)."""
+    """Issues 9 and 15: effects by a regular activity per flush cost events; a complete fault
+    case with its callback stays at most 80 (breached ones are reported beside it), and one
+    patch marker (PATCH_ALL_OF_2026_12) replaces three."""
     events = {
         name: len(json.loads((HISTORIES / f"{name}.json").read_text())["events"])
         for name in (
             "service_request_fault_closed_committed",
+            "service_request_fault_closed_2026_12",
             "service_request_fault_breached_committed",
+            "service_request_fault_breached_apart",
+            "service_request_fault_breached_2026_12",
         )
     }
     print(events)
     assert events["service_request_fault_closed_committed"] <= 80, events
+    assert events["service_request_fault_closed_2026_12"] <= 80, events
+    # The three patch markers and their TemporalChangeVersion upserts are one of each now.
+    for name in ("service_request_fault_closed_2026_12", "service_request_fault_breached_2026_12"):
+        history = json.loads((HISTORIES / f"{name}.json").read_text())["events"]
+        patches = [
+            e
+            for e in history
+            if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
+        ]
+        versions = [
+            e
+            for e in history
+            if "TemporalChangeVersion"
+            in json.dumps(e.get("upsertWorkflowSearchAttributesEventAttributes", {}))
+        ]
+        assert (len(patches), len(versions)) == (1, 1), name
+    assert (
+        events["service_request_fault_breached_2026_12"]
+        < events["service_request_fault_breached_apart"]
+    ), events
 
 
 @workflow.defn(name="ServiceRequest")

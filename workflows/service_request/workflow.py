@@ -72,6 +72,11 @@ PATCH_COMMITTED_EFFECTS = "effects-from-committed-history"
 # `record_case` (issue 15): the supervisor's breach message is in the outbox as soon as the
 # rows are committed, without waiting for the server to start the accountability workflows.
 PATCH_ACCOUNTABILITY_APART = "accountability-cases-after-the-records"
+# A case started since issue 15 records this one marker for all three patches above: each
+# patch marker is an event and, with it, an upsert of TemporalChangeVersion (a visibility
+# write on the server), three of each per case. Histories recorded before it carry the
+# individual markers and replay by them (tests/test_replay.py).
+PATCH_ALL_OF_2026_12 = "service-request-2026-12"
 _LOCAL_TIMEOUT = timedelta(seconds=30)
 # Local activities only read and compute (intake, deadline): nothing to undo if their task is
 # discarded. They retry until the database answers again.
@@ -131,9 +136,12 @@ class ServiceRequest(UpdateHandlers):
         # Asked first, before any local activity: a patch marker recorded after a local
         # activity can land in the next workflow task (task heartbeat), and a replay that
         # resolves the activity earlier then asks too soon: a nondeterminism error.
-        resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
-        self._committed_effects = workflow.patched(PATCH_COMMITTED_EFFECTS)
-        self._accountability_apart = workflow.patched(PATCH_ACCOUNTABILITY_APART)
+        if workflow.patched(PATCH_ALL_OF_2026_12):
+            resync = self._committed_effects = self._accountability_apart = True
+        else:
+            resync = workflow.patched(PATCH_SYNC_LATE_MESSAGES)
+            self._committed_effects = workflow.patched(PATCH_COMMITTED_EFFECTS)
+            self._accountability_apart = workflow.patched(PATCH_ACCOUNTABILITY_APART)
         carried = CaseData.model_validate(carried) if carried is not None else None
         # Set by the workflow, not the starter: every client's cases read in the UI (not a
         # command, so older histories replay unchanged).
