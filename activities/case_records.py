@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 import structlog
+from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -46,31 +48,52 @@ from workflows.service_request.activity_io import (
 log = structlog.get_logger(__name__)
 
 
-def _insert(session: Session, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect (SQLite or PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
+# Rows are written through a Core connection where the caller has one (record_case: no ORM
+# session to set up per flush) or through a session (the legacy sync_case path).
+Db = Session | Connection
+
+
+def _dialect(db: Db) -> str:
+    return db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
+
+
+def _insert(dialect: str, table: Any) -> Any:
+    """INSERT in the session's dialect (SQLite or PostgreSQL), for ON CONFLICT clauses."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(table.__table__)
 
 
-def write_case_rows(session: Session, data: SyncCaseInput) -> RecordCaseResult:
+# The statements are built once per dialect (and column set) and reused: a statement object
+# that is new on every flush costs SQLAlchemy a cache-key walk over it per execution, and one
+# with `.values(...)` a compilation as well (~30 % of a flush's CPU when it did).
+@lru_cache(maxsize=8)
+def _work_order_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """Upsert of the work order: the newest step wins, older steps never overwrite."""
+    upsert = _insert(dialect, WorkOrder)
+    return upsert.on_conflict_do_update(
+        index_elements=["request_id"],
+        set_={k: upsert.excluded[k] for k in columns if k != "request_id"},
+        where=_columns(WorkOrder).last_step <= upsert.excluded.last_step,
+    )
+
+
+@lru_cache(maxsize=16)
+def _insert_new_statement(dialect: str, table: Any, key: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the key of each row inserted now."""
+    return _insert(dialect, table).on_conflict_do_nothing().returning(_columns(table)[key])
+
+
+def write_case_rows(session: Db, data: SyncCaseInput) -> RecordCaseResult:
     """Upsert the work order (newest step wins) and insert the timeline, escalation and
     callback rows not written yet, one statement per table; the caller commits.
 
     Each statement is one cached multi-row INSERT ... ON CONFLICT: the unique keys (workflow
     id + seq/key) make a retried or concurrent flush a no-op per row, and RETURNING counts
     the rows that were new (no read-before-write, no ORM unit of work)."""
+    dialect = _dialect(session)
     wo = data.work_order
     values = _plain({**wo.model_dump(), "last_step": data.step})
-    upsert = _insert(session, WorkOrder)
-    changing = {k: getattr(upsert.excluded, k) for k in values if k != "request_id"}
-    session.execute(
-        upsert.values(values).on_conflict_do_update(
-            index_elements=["request_id"],
-            set_=changing,
-            where=_columns(WorkOrder).last_step <= data.step,  # older steps never overwrite
-        )
-    )
+    session.execute(_work_order_upsert(dialect, tuple(values)), values)
     wf, req, area = wo.workflow_id, wo.request_id, wo.area_id
     events = {
         e.seq: _plain({"workflow_id": wf, "request_id": req, **e.model_dump()}) for e in data.events
@@ -100,17 +123,13 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
 
 
-def _insert_new(session: Session, table: Any, rows: list[dict[str, Any]], key: str) -> list[Any]:
+def _insert_new(session: Db, table: Any, rows: list[dict[str, Any]], key: str) -> list[Any]:
     """Insert the rows whose unique key is not there yet, each exactly once; returns the keys
-    of the rows inserted now."""
+    of the rows inserted now (one multi-row INSERT by SQLAlchemy's "insertmanyvalues")."""
     if not rows:
         return []
-    # Parameters passed apart from the statement: compiled once and cached, sent as one
-    # multi-row INSERT by SQLAlchemy's "insertmanyvalues" (a `.values(rows)` statement was
-    # compiled again for every flush: ~30 % of the flush's CPU).
-    statement = _insert(session, table).on_conflict_do_nothing()
-    returning = statement.returning(_columns(table)[key])
-    return list(session.execute(returning, rows).scalars())
+    statement = _insert_new_statement(_dialect(session), table, key)
+    return list(session.execute(statement, rows).scalars())
 
 
 class CaseRecordActivities:
@@ -146,17 +165,16 @@ class CaseRecordActivities:
 
     def _write(self, data: RecordCaseInput) -> RecordCaseResult:
         """One transaction: work order, timeline, escalations, callbacks and outbox."""
-        with self.sessions() as session:
-            result = write_case_rows(session, data)
-            sent = add_messages(session, data.notifications)
-            session.commit()
+        with self.sessions.engine.begin() as connection:  # commits at the end of the block
+            result = write_case_rows(connection, data)
+            sent = add_messages(connection, data.notifications)
         for notification in sent:
             log_queued(notification)
         result.messages = len(sent)
         return result
 
 
-def add_messages(session: Session, notifications: list[Notification]) -> list[Notification]:
+def add_messages(session: Db, notifications: list[Notification]) -> list[Notification]:
     """Outbox rows for the messages whose business key has none yet, in one statement; the
     caller commits them with the rest of the flush. Returns the ones added now."""
     by_key = {n.key: n for n in notifications}  # a key twice in one batch is one message
