@@ -45,7 +45,7 @@ bench-notice: install
 	$(BIN)/python -m bench.bench_notice
 
 # Before/after revisions vs a bare workflow of the product's shape, breach delay, 1/2/4
-# workers, on the embedded server (~12 min on a busy machine); BENCHMARKS.md.
+# workers, on the embedded server (~20 min with two variants); BENCHMARKS.md.
 bench: install
 	$(BIN)/python -m bench.run
 
