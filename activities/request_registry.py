@@ -10,8 +10,12 @@ retries of the same run) that claims an id owns it for good; any other execution
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
 
 
@@ -28,22 +32,35 @@ def claim_request(
     session: Session, *, request_id: str, first_run_id: str, workflow_id: str, at: datetime
 ) -> str | None:
     """Claim `request_id` for `first_run_id`. Returns None when it is (now) ours, otherwise the
-    first run id of the execution that already owns it. Idempotent for the owner."""
-    owner = session.get(RequestClaim, request_id)
-    if owner is None:
-        session.add(
-            RequestClaim(
-                request_id=request_id,
-                first_run_id=first_run_id,
-                workflow_id=workflow_id,
-                claimed_at=at,
-            )
-        )
-        try:
-            session.commit()
-            return None
-        except IntegrityError:  # another worker claimed it between our read and our write
-            session.rollback()
-            owner = session.get(RequestClaim, request_id)
-            assert owner is not None
-    return None if owner.first_run_id == first_run_id else owner.first_run_id
+    first run id of the execution that already owns it. Idempotent for the owner.
+
+    One `INSERT ... ON CONFLICT DO NOTHING RETURNING` (a concurrent claim by another worker
+    loses at the unique key, not between a read and a write); the owner is read only when the
+    id was claimed before. Committed here."""
+    dialect = session.get_bind().dialect.name
+    claimed = session.execute(
+        _claim_statement(dialect),
+        {
+            "request_id": request_id,
+            "first_run_id": first_run_id,
+            "workflow_id": workflow_id,
+            "claimed_at": at,
+        },
+    ).first()
+    owner = first_run_id
+    if claimed is None:
+        owner = session.execute(
+            select(_TABLE.c.first_run_id).where(_TABLE.c.request_id == request_id)
+        ).scalar_one()
+    session.commit()
+    return None if owner == first_run_id else owner
+
+
+_TABLE: Table = RequestClaim.__table__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4)
+def _claim_statement(dialect: str) -> Any:
+    """Built once per dialect: a new statement per call costs SQLAlchemy a cache-key walk."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.request_id)
