@@ -58,7 +58,7 @@ def _dialect(db: Db) -> str:
 
 
 def _insert(dialect: str, table: Any) -> Any:
-    """INSERT in the session's dialect (SQLite or PostgreSQL), for ON CONFLICT clauses."""
+    """INSERT in the given dialect (SQLite or PostgreSQL), for its ON CONFLICT clauses."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(table.__table__)
 
