@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -52,7 +53,10 @@ def _json_request(**fields: Any) -> dict[str, Any]:
         "received_by": [{"staff_id": "CTR-HF-1", "rank": 1}],
         "description": "picture freezes",
         "materials": [],
-        "received_at": "2026-11-25T09:00:00+08:00",
+        # Yesterday 09:00 in Shanghai: inside the 7-day intake window on any day.
+        "received_at": (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=1))
+        .replace(hour=9, minute=0, second=0, microsecond=0)
+        .isoformat(),
     }
     body.update(fields)
     return body

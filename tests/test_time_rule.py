@@ -62,11 +62,14 @@ def _datetimes(value: Any) -> Iterator[str]:
 async def test_13_6_status_payload_is_utc_z_and_timeline_texts_are_local(client: Client) -> None:
     """A case received with a +08:00 timestamp: every time in the `status` JSON is UTC Z
     (received_at included), and the texts staff read show the policy's zone with offset."""
-    handle = await start(client, new_request(received_at="2026-11-25T09:30:00+08:00"))
+    # Yesterday 09:30 in Shanghai: inside the 7-day intake window whatever day the test runs.
+    yesterday = datetime.now(SHANGHAI_OFFSET) - timedelta(days=1)
+    received = yesterday.replace(hour=9, minute=30, second=0, microsecond=0)
+    handle = await start(client, new_request(received_at=received.isoformat()))
     await wait_for(handle, lambda s: s.clock.due_at is not None)
     raw = await handle.query(ServiceRequest.status.__name__, result_type=dict)
     times = list(_datetimes(raw))
-    assert raw["received_at"] == "2026-11-25T01:30:00Z"
+    assert raw["received_at"] == f"{received.date().isoformat()}T01:30:00Z"
     assert len(times) >= 4 and all(UTC_Z.match(t) for t in times), times
     started = next(e for e in raw["timeline"] if e["type"] == "clock.started")
     due_text = re.search(r"due (.+)$", started["detail"])
