@@ -27,14 +27,12 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.case_tables import CallbackRecord, CaseEvent, EscalationRecord, WorkOrder
-from activities.db import SessionFactory
+from activities.db import SessionFactory, dialect_insert
 from activities.notification_tables import OutboxMessage
 from activities.notifications import Notification, log_queued, outbox_row
 from starter.accountability import open_case
@@ -57,19 +55,13 @@ def _dialect(db: Db) -> str:
     return db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
 
 
-def _insert(dialect: str, table: Any) -> Any:
-    """INSERT in the given dialect (SQLite or PostgreSQL), for its ON CONFLICT clauses."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table.__table__)
-
-
 # The statements are built once per dialect (and column set) and reused: a statement object
 # that is new on every flush costs SQLAlchemy a cache-key walk over it per execution, and one
 # with `.values(...)` a compilation as well (~30 % of a flush's CPU when it did).
 @lru_cache(maxsize=8)
 def _work_order_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
     """Upsert of the work order: the newest step wins, older steps never overwrite."""
-    upsert = _insert(dialect, WorkOrder)
+    upsert = dialect_insert(dialect, _table(WorkOrder))
     return upsert.on_conflict_do_update(
         index_elements=["request_id"],
         set_={k: upsert.excluded[k] for k in columns if k != "request_id"},
@@ -80,7 +72,8 @@ def _work_order_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
 @lru_cache(maxsize=16)
 def _insert_new_statement(dialect: str, table: Any, key: str) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the key of each row inserted now."""
-    return _insert(dialect, table).on_conflict_do_nothing().returning(_columns(table)[key])
+    insert = dialect_insert(dialect, _table(table))
+    return insert.on_conflict_do_nothing().returning(_columns(table)[key])
 
 
 def write_case_rows(session: Db, data: SyncCaseInput) -> RecordCaseResult:
@@ -113,9 +106,14 @@ def write_case_rows(session: Db, data: SyncCaseInput) -> RecordCaseResult:
     )
 
 
-def _columns(table: Any) -> Any:
+def _table(model: Any) -> Any:
+    """The Core table of a SQLModel table class."""
+    return model.__table__
+
+
+def _columns(model: Any) -> Any:
     """The Core columns of a SQLModel table class."""
-    return table.__table__.c
+    return _table(model).c
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

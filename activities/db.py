@@ -7,10 +7,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
@@ -39,6 +41,12 @@ def get_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True)
+
+
+def dialect_insert(dialect: str, table: Table) -> Any:
+    """`INSERT` of SQLite or PostgreSQL (by dialect name), the two that take the same
+    `ON CONFLICT` clauses the idempotent writes use."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 class SessionFactory:

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 from temporalio import activity
 
+from activities.db import dialect_insert
 from activities.directory_tables import Subscriber
 from cablecare.policy import SlaPolicy
 from cablecare.timefmt import human
@@ -24,10 +24,8 @@ def insert_ignore(session: Session, table: type[SQLModel], rows: Sequence[dict[s
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     target = table.__table__  # type: ignore[attr-defined]
-    stmt = module.insert(target).on_conflict_do_nothing()
+    stmt = dialect_insert(session.get_bind().dialect.name, target).on_conflict_do_nothing()
     # RETURNING counts only the rows really inserted (rowcount is -1 on psycopg here). The
     # rows go as parameters of one cached statement (SQLAlchemy's "insertmanyvalues" batches
     # them): building a VALUES clause of thousands of rows compiled every bind parameter anew

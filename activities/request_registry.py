@@ -14,9 +14,9 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
+
+from activities.db import dialect_insert
 
 
 class RequestClaim(SQLModel, table=True):
@@ -62,5 +62,5 @@ _TABLE: Table = RequestClaim.__table__  # type: ignore[attr-defined]
 @lru_cache(maxsize=4)
 def _claim_statement(dialect: str) -> Any:
     """Built once per dialect: a new statement per call costs SQLAlchemy a cache-key walk."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.request_id)
+    insert = dialect_insert(dialect, _TABLE)
+    return insert.on_conflict_do_nothing().returning(_TABLE.c.request_id)
