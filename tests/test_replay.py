@@ -253,12 +253,16 @@ def test_histories_are_committed() -> None:
     } <= names
 
 
+def _events(name: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = json.loads((HISTORIES / f"{name}.json").read_text())["events"]
+    return events
+
+
 def test_complete_fault_case_stays_within_80_events() -> None:
     """Issues 9 and 15: effects by a regular activity per flush cost events; a complete fault
-    case with its callback stays at most 80 (breached ones are reported beside it), and one
-    patch marker (PATCH_ALL_OF_2026_12) replaces three."""
+    case with its callback stays at most 80 (breached ones are reported beside it)."""
     events = {
-        name: len(json.loads((HISTORIES / f"{name}.json").read_text())["events"])
+        name: len(_events(name))
         for name in (
             "service_request_fault_closed_committed",
             "service_request_fault_closed_2026_12",
@@ -270,25 +274,31 @@ def test_complete_fault_case_stays_within_80_events() -> None:
     print(events)
     assert events["service_request_fault_closed_committed"] <= 80, events
     assert events["service_request_fault_closed_2026_12"] <= 80, events
-    # The three patch markers and their TemporalChangeVersion upserts are one of each now.
-    for name in ("service_request_fault_closed_2026_12", "service_request_fault_breached_2026_12"):
-        history = json.loads((HISTORIES / f"{name}.json").read_text())["events"]
-        patches = [
-            e
-            for e in history
-            if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
-        ]
-        versions = [
-            e
-            for e in history
-            if "TemporalChangeVersion"
-            in json.dumps(e.get("upsertWorkflowSearchAttributesEventAttributes", {}))
-        ]
-        assert (len(patches), len(versions)) == (1, 1), name
     assert (
         events["service_request_fault_breached_2026_12"]
         < events["service_request_fault_breached_apart"]
     ), events
+
+
+@pytest.mark.parametrize(
+    "name", ["service_request_fault_closed_2026_12", "service_request_fault_breached_2026_12"]
+)
+def test_a_new_case_records_one_patch_marker_and_one_change_version(name: str) -> None:
+    """Issue 15: PATCH_ALL_OF_2026_12 stands for the three patches before it, so a new case
+    records one `core_patch` marker and one TemporalChangeVersion upsert, not three of each."""
+    history = _events(name)
+    patches = [
+        e
+        for e in history
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
+    ]
+    versions = [
+        e
+        for e in history
+        if "TemporalChangeVersion"
+        in json.dumps(e.get("upsertWorkflowSearchAttributesEventAttributes", {}))
+    ]
+    assert (len(patches), len(versions)) == (1, 1), name
 
 
 @workflow.defn(name="ServiceRequest")
