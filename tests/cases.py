@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -25,6 +26,15 @@ SUPERVISOR = "SUP-HF-01"
 LEADER = "LDR-HF"
 DISPATCHER = "DSP-HF"
 CALLBACK_AGENT = "CB-HF-1"
+
+
+def yesterday_in_shanghai(hour: int, minute: int = 0) -> datetime:
+    """A `received_at` inside the 7-day intake window (issue 9.4) whatever day the tests run:
+    yesterday at hour:minute, +08:00."""
+    day = datetime.now(timezone(timedelta(hours=8))) - timedelta(days=1)
+    return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
 COUNTER = "CTR-HF-1"
 BUSINESS_LEAD = "BL-HF"
 

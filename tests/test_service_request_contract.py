@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from tests.cases import (
     start,
     status,
     wait_for,
+    yesterday_in_shanghai,
 )
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -53,10 +53,7 @@ def _json_request(**fields: Any) -> dict[str, Any]:
         "received_by": [{"staff_id": "CTR-HF-1", "rank": 1}],
         "description": "picture freezes",
         "materials": [],
-        # Yesterday 09:00 in Shanghai: inside the 7-day intake window on any day.
-        "received_at": (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=1))
-        .replace(hour=9, minute=0, second=0, microsecond=0)
-        .isoformat(),
+        "received_at": yesterday_in_shanghai(9).isoformat(),
     }
     body.update(fields)
     return body

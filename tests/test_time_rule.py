@@ -24,7 +24,7 @@ from cablecare.cli import app
 from cablecare.policy import load_policy
 from cablecare.settings import get_settings
 from cablecare.timefmt import human, machine
-from tests.cases import new_request, start, wait_for
+from tests.cases import new_request, start, wait_for, yesterday_in_shanghai
 from workflows.maintenance.messages import Delivery, MaintenanceNoticeStatus, Phase
 from workflows.maintenance.wording import details_text
 from workflows.service_request.workflow import ServiceRequest
@@ -62,9 +62,7 @@ def _datetimes(value: Any) -> Iterator[str]:
 async def test_13_6_status_payload_is_utc_z_and_timeline_texts_are_local(client: Client) -> None:
     """A case received with a +08:00 timestamp: every time in the `status` JSON is UTC Z
     (received_at included), and the texts staff read show the policy's zone with offset."""
-    # Yesterday 09:30 in Shanghai: inside the 7-day intake window whatever day the test runs.
-    yesterday = datetime.now(SHANGHAI_OFFSET) - timedelta(days=1)
-    received = yesterday.replace(hour=9, minute=30, second=0, microsecond=0)
+    received = yesterday_in_shanghai(9, 30)
     handle = await start(client, new_request(received_at=received.isoformat()))
     await wait_for(handle, lambda s: s.clock.due_at is not None)
     raw = await handle.query(ServiceRequest.status.__name__, result_type=dict)
